@@ -1,0 +1,238 @@
+import { isSecretName, SECRET_NAMES, SECRETS } from '../../shared/domain/secrets.ts';
+import { MailroomError } from '../../shared/errors.ts';
+import { Engine } from '../engine/engine.ts';
+import { runningEngine } from '../engine/engine-lock.ts';
+import { resolveDataDir } from '../engine/paths.ts';
+import { ensureRelayCredentials } from '../relay/credentials.ts';
+import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
+import type { CliOptions } from './main.ts';
+
+// Thin adapters: parse the words, call one engine service, print the result.
+
+type Out = { json: boolean };
+
+function print(out: Out, data: unknown, text: string): void {
+  process.stdout.write(out.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+}
+
+function usage(message: string): never {
+  throw new MailroomError('USAGE', message);
+}
+
+function openEngine(opts: CliOptions): Engine {
+  const secretStore = parseSecretStoreKind(opts['secret-store'] ?? process.env.MAILROOM_SECRET_STORE);
+  return new Engine({ dataDir: resolveDataDir(opts['data-dir']), secretStore });
+}
+
+export async function runCommand(words: string[], opts: CliOptions): Promise<number> {
+  const [command, sub, ...rest] = words;
+  const out: Out = { json: Boolean(opts.json) };
+  switch (command) {
+    case 'serve':
+      if (sub) usage(`"serve" takes no arguments (got "${sub}").`);
+      return serve(opts, out);
+    case 'status':
+      if (sub) usage(`"status" takes no arguments (got "${sub}").`);
+      return withEngine(opts, (engine) => status(engine, out));
+    case 'settings':
+      return withEngine(opts, (engine) => settings(engine, out, sub, rest));
+    case 'secret':
+      return withEngine(opts, (engine) => secret(engine, out, sub, rest));
+    case 'relay':
+      if (sub !== 'credentials' || rest.length) usage('Use: mailroom relay credentials [--rotate] [--show-password]');
+      return withEngine(opts, (engine) => credentials(engine, out, opts));
+    case 'domains':
+      return withEngine(opts, (engine) => domains(engine, out, sub, rest));
+    default:
+      return usage(`Unknown command "${command}".`);
+  }
+}
+
+async function withEngine(opts: CliOptions, fn: (engine: Engine) => Promise<number> | number): Promise<number> {
+  const engine = openEngine(opts);
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function serve(opts: CliOptions, out: Out): Promise<number> {
+  const engine = openEngine(opts);
+  let address: Awaited<ReturnType<Engine['start']>>;
+  try {
+    address = await engine.start('serve');
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  const user = engine.settings.get('relay.username');
+  print(
+    out,
+    { event: 'listening', host: address.host, port: address.port, username: user, dataDir: engine.paths.dataDir },
+    `Mailroom relay listening on ${address.host}:${address.port} (user ${user}; data folder ${engine.paths.dataDir}). Press Ctrl+C to stop.`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`Received ${signal}: finishing messages in progress, then stopping.\n`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await engine.close();
+  if (!out.json) process.stderr.write('Mailroom stopped.\n');
+  return 0;
+}
+
+function status(engine: Engine, out: Out): number {
+  const s = engine.status();
+  const counts = Object.entries(s.deliveries)
+    .map(([k, v]) => `  ${k.padEnd(10)} ${v}`)
+    .join('\n');
+  print(
+    out,
+    s,
+    [
+      `Relay:            ${s.relay.address} (${s.relay.running ? `running, process ${s.relay.runningPid}` : 'not running'})`,
+      `Relay user:       ${s.relay.username ?? '(not created yet; it is made on first start)'}`,
+      `Sending domains:  ${s.sendingDomains.join(', ') || '(none: add one with "mailroom domains add example.com")'}`,
+      `Secrets kept in:  ${s.secretStore}`,
+      `Data folder:      ${s.dataDir}`,
+      `Messages:         ${s.messages}`,
+      'Deliveries:',
+      counts,
+    ].join('\n'),
+  );
+  return 0;
+}
+
+function settings(engine: Engine, out: Out, sub: string | undefined, rest: string[]): number {
+  const svc = engine.settings;
+  if (sub === 'list' && rest.length === 0) {
+    const rows = svc.list();
+    print(
+      out,
+      rows,
+      rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}${r.isDefault ? '  (default)' : ''}`).join('\n'),
+    );
+    return 0;
+  }
+  if (sub === 'get' && rest.length === 1) {
+    const key = svc.requireKey(rest[0] as string);
+    const value = svc.get(key);
+    print(out, { key, value }, typeof value === 'string' ? value : JSON.stringify(value));
+    return 0;
+  }
+  if (sub === 'set' && rest.length === 2) {
+    const [key, text] = rest as [string, string];
+    const value = svc.setFromText(key, text);
+    const running = runningEngine(engine.paths);
+    const note = running && key.startsWith('relay.') ? ' Restart Mailroom for the relay to use it.' : '';
+    print(out, { key, value }, `${key} = ${JSON.stringify(value)}.${note}`);
+    return 0;
+  }
+  return usage('Use: mailroom settings list | settings get KEY | settings set KEY VALUE');
+}
+
+async function secret(engine: Engine, out: Out, sub: string | undefined, rest: string[]): Promise<number> {
+  if (sub === 'list' && rest.length === 0) {
+    const rows = [];
+    for (const name of SECRET_NAMES) {
+      rows.push({ name, configured: (await engine.secrets.get(name)) !== null, description: SECRETS[name] });
+    }
+    print(
+      out,
+      { store: engine.secrets.label, secrets: rows },
+      `Secrets kept in: ${engine.secrets.label}\n${rows.map((r) => `${r.name}: ${r.configured ? 'configured' : 'not set'}`).join('\n')}`,
+    );
+    return 0;
+  }
+  if (sub === 'set' && rest.length === 1) {
+    const name = rest[0] as string;
+    if (!isSecretName(name)) {
+      throw new MailroomError(
+        'UNKNOWN_SECRET',
+        `There is no secret "${name}". Known secrets: ${SECRET_NAMES.join(', ')}.`,
+      );
+    }
+    if (process.stdin.isTTY) process.stderr.write(`Type the value for ${name} and press Enter:\n`);
+    const value = validateSecretValue(await readSecretFromStdin());
+    await engine.secrets.set(name, value);
+    print(
+      out,
+      { name, configured: true, store: engine.secrets.label },
+      `${name} saved in the ${engine.secrets.label}.`,
+    );
+    return 0;
+  }
+  return usage('Use: mailroom secret set NAME (value on standard input) | secret list');
+}
+
+async function readSecretFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  if (process.stdin.isTTY) {
+    // One line from the terminal.
+    const { createInterface } = await import('node:readline');
+    const rl = createInterface({ input: process.stdin });
+    const line = await new Promise<string>((resolve) => rl.once('line', resolve));
+    rl.close();
+    return line;
+  }
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // A single trailing newline (from echo or a file) is not part of the secret.
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+async function credentials(engine: Engine, out: Out, opts: CliOptions): Promise<number> {
+  const creds = await ensureRelayCredentials(engine.settings, engine.secrets, { rotate: Boolean(opts.rotate) });
+  const s = engine.status();
+  const show = Boolean(opts['show-password']);
+  const data = {
+    host: s.relay.host,
+    port: s.relay.port,
+    security: 'none (this computer only)',
+    username: creds.username,
+    ...(show ? { password: creds.password } : {}),
+    created: creds.created,
+    rotated: creds.rotated,
+    store: engine.secrets.label,
+  };
+  const lines = [
+    `Server:    ${s.relay.host}`,
+    `Port:      ${s.relay.port}`,
+    'Security:  none (the relay only listens on this computer)',
+    `User name: ${creds.username}`,
+    `Password:  ${show ? creds.password : '(hidden; add --show-password to print it)'}`,
+  ];
+  if (creds.created) lines.push('A new login was created.');
+  if (creds.rotated) lines.push('The password was changed: update it in your mail programs.');
+  print(out, data, lines.join('\n'));
+  return 0;
+}
+
+function domains(engine: Engine, out: Out, sub: string | undefined, rest: string[]): number {
+  const svc = engine.domains;
+  if (sub === 'list' && rest.length === 0) {
+    const list = svc.list();
+    print(
+      out,
+      list,
+      list.length ? list.join('\n') : 'No sending domains yet. Add one with: mailroom domains add example.com',
+    );
+    return 0;
+  }
+  if (sub === 'add' && rest.length === 1) {
+    const domain = svc.add(rest[0] as string);
+    print(out, { domain, added: true }, `Added ${domain}. The relay now accepts mail from addresses @${domain}.`);
+    return 0;
+  }
+  if (sub === 'remove' && rest.length === 1) {
+    const domain = svc.remove(rest[0] as string);
+    print(out, { domain, removed: true }, `Removed ${domain}.`);
+    return 0;
+  }
+  return usage('Use: mailroom domains list | domains add DOMAIN | domains remove DOMAIN');
+}

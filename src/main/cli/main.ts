@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { describeError, MailroomError } from '../../shared/errors.ts';
+import { runCommand } from './commands.ts';
+
+const USAGE = `Usage: mailroom <command> [options]
+
+Commands:
+  serve                              run the engine (the local relay) until Ctrl+C
+  status                             relay address and queued deliveries by status
+  settings list                      every setting with its value
+  settings get KEY                   one setting
+  settings set KEY VALUE             change a setting (validated)
+  secret set NAME                    store a secret; the value is read from standard input
+  secret list                        which secrets are configured (never their values)
+  relay credentials [--rotate] [--show-password]
+                                     the login mail programs use for the relay
+  domains list | add DOMAIN | remove DOMAIN
+                                     the domains you send from
+
+Options:
+  --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)
+  --secret-store KIND   keychain (default) or file (a 0600 file in the data folder, for servers);
+                        also MAILROOM_SECRET_STORE
+  --json                print machine-readable JSON
+  -h, --help            this help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    process.stderr.write(`mailroom: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help || parsed.positionals.length === 0) {
+    process.stdout.write(USAGE);
+    return parsed.values.help ? 0 : 2;
+  }
+  try {
+    return await runCommand(parsed.positionals, parsed.values);
+  } catch (err) {
+    const { code, message } = describeError(err);
+    process.stderr.write(`mailroom: ${message}\n`);
+    if (code === 'INTERNAL' && process.env.MAILROOM_DEBUG && err instanceof Error)
+      process.stderr.write(`${err.stack}\n`);
+    if (code === 'USAGE') process.stderr.write(`\n${USAGE}`);
+    return err instanceof MailroomError && code === 'USAGE' ? 2 : 1;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'data-dir': { type: 'string' },
+      'secret-store': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      rotate: { type: 'boolean', default: false },
+      'show-password': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+export type CliOptions = ReturnType<typeof parse>['values'];
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`mailroom: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

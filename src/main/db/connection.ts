@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import { MailroomError } from '../../shared/errors.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+
+export type Db = Database.Database;
+
+/**
+ * Opens the Mailroom database with the settings the guarantees depend on.
+ *
+ * better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so a WAL database
+ * silently runs at synchronous=NORMAL, where a commit is not fsynced before it
+ * returns. A message we answer 250 for must survive a power cut, so every
+ * connection sets FULL and we read it back rather than trust it.
+ */
+export function openDatabase(file: string): Db {
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new MailroomError(
+      'DATABASE',
+      `Could not open the database at ${file}: ${(err as Error).message}. Check that the data folder exists and is writable.`,
+    );
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    assertPragmas(db);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function assertPragmas(db: Db): void {
+  const sync = db.pragma('synchronous', { simple: true });
+  const fk = db.pragma('foreign_keys', { simple: true });
+  const journal = db.pragma('journal_mode', { simple: true });
+  if (sync !== 2 || fk !== 1 || journal !== 'wal') {
+    throw new MailroomError(
+      'DATABASE',
+      `The database did not accept Mailroom's safety settings (synchronous=${sync}, foreign_keys=${fk}, journal_mode=${journal}); refusing to run without them.`,
+    );
+  }
+}
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Applies pending migrations, each in its own transaction together with its version bump. */
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new MailroomError(
+      'DATABASE_TOO_NEW',
+      `This data folder was written by a newer Mailroom (schema ${current}; this version understands up to ${SCHEMA_VERSION}). Update Mailroom, or point it at another data folder with --data-dir. Nothing was changed.`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const migration = MIGRATIONS[version];
+    if (!migration) break;
+    const apply = db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${version + 1}`);
+    });
+    try {
+      apply.immediate();
+    } catch (err) {
+      throw new MailroomError(
+        'DATABASE',
+        `Updating the database to schema ${version + 1} (${migration.name}) failed: ${(err as Error).message}. The database was left at schema ${version}.`,
+      );
+    }
+  }
+}

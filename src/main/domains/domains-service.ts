@@ -1,0 +1,80 @@
+import { domainToASCII } from 'node:url';
+import { MailroomError } from '../../shared/errors.ts';
+import type { Db } from '../db/connection.ts';
+
+/**
+ * The user's own sending domains. The relay accepts mail only from these, which is
+ * what keeps it from being a relay for anybody else's name.
+ */
+export class DomainsService {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  list(): string[] {
+    return (this.db.prepare('SELECT domain FROM sending_domains ORDER BY domain').pluck().all() as string[]).map((d) =>
+      d.toLowerCase(),
+    );
+  }
+
+  has(domain: string): boolean {
+    const ascii = toAsciiDomain(domain);
+    return ascii !== null && this.db.prepare('SELECT 1 FROM sending_domains WHERE domain = ?').get(ascii) !== undefined;
+  }
+
+  add(input: string): string {
+    const domain = normaliseDomain(input);
+    const result = this.db
+      .prepare('INSERT INTO sending_domains (domain, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
+      .run(domain, Date.now());
+    if (result.changes === 0)
+      throw new MailroomError('DOMAIN_EXISTS', `${domain} is already one of your sending domains.`);
+    return domain;
+  }
+
+  remove(input: string): string {
+    const domain = toAsciiDomain(input) ?? input.trim().toLowerCase();
+    const result = this.db.prepare('DELETE FROM sending_domains WHERE domain = ?').run(domain);
+    if (result.changes === 0) {
+      throw new MailroomError(
+        'DOMAIN_UNKNOWN',
+        `${domain} is not one of your sending domains (${this.list().join(', ') || 'there are none yet'}).`,
+      );
+    }
+    return domain;
+  }
+}
+
+/** Lower-case ASCII (punycode) form of a domain, or null if it is not a usable host name. */
+export function toAsciiDomain(input: string): string | null {
+  const trimmed = input.trim().replace(/\.$/, '');
+  if (!trimmed || trimmed.length > 253) return null;
+  const ascii = domainToASCII(trimmed).toLowerCase();
+  if (!ascii || ascii.length > 253) return null;
+  const labels = ascii.split('.');
+  if (labels.length < 2) return null;
+  const labelOk = (l: string) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l);
+  if (!labels.every(labelOk)) return null;
+  const tld = labels[labels.length - 1] ?? '';
+  if (!/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)) return null;
+  return ascii;
+}
+
+export function normaliseDomain(input: string): string {
+  const d = toAsciiDomain(input);
+  if (!d) {
+    throw new MailroomError(
+      'DOMAIN_INVALID',
+      `"${input}" is not a domain name Mailroom can send from. Give the part after the @ in your address, for example example.com.`,
+    );
+  }
+  return d;
+}
+
+/** The domain part of an address, as ASCII, or null. */
+export function domainOfAddress(address: string): string | null {
+  const at = address.lastIndexOf('@');
+  if (at <= 0 || at === address.length - 1) return null;
+  return toAsciiDomain(address.slice(at + 1));
+}
