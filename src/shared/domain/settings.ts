@@ -85,7 +85,7 @@ export const SETTINGS = {
   ),
   'relay.maxSessionSeconds': def(
     'integer',
-    z.number().int().min(10).max(86400),
+    z.number().int().min(5).max(86400),
     600,
     'Longest a single relay connection may stay open, in seconds (guards against slow clients holding connections).',
   ),
