@@ -55,12 +55,17 @@ export interface StoredMessage {
 }
 
 /** Reads what is stored, through a separate connection as another process would. */
-export function readStore(dir: string): { messages: StoredMessage[]; deliveries: { message_id: number; recipient: string; domain: string; status: string }[] } {
+export function readStore(dir: string): {
+  messages: StoredMessage[];
+  deliveries: { message_id: number; recipient: string; domain: string; status: string }[];
+} {
   const db = new Database(path.join(dir, 'mailroom.db'), { readonly: true });
   try {
     return {
       messages: db.prepare('SELECT * FROM messages ORDER BY id').all() as StoredMessage[],
-      deliveries: db.prepare('SELECT message_id, recipient, domain, status FROM deliveries ORDER BY id').all() as never[],
+      deliveries: db
+        .prepare('SELECT message_id, recipient, domain, status FROM deliveries ORDER BY id')
+        .all() as never[],
     };
   } finally {
     db.close();

@@ -82,7 +82,8 @@ export class RawSmtp {
   }
 
   async expect(reply: Reply | null, code: number): Promise<Reply> {
-    if (!reply || reply.code !== code) throw new Error(`expected ${code}, got ${reply ? reply.lines.join(' / ') : 'connection closed'}`);
+    if (!reply || reply.code !== code)
+      throw new Error(`expected ${code}, got ${reply ? reply.lines.join(' / ') : 'connection closed'}`);
     return reply;
   }
 
@@ -101,7 +102,9 @@ export class RawSmtp {
 }
 
 /** A plain message with CRLF line ends. */
-export function simpleMessage(opts: { from?: string; to?: string; subject?: string; messageId?: string; body?: string } = {}): string {
+export function simpleMessage(
+  opts: { from?: string; to?: string; subject?: string; messageId?: string; body?: string } = {},
+): string {
   const lines = [
     `From: Shop <${opts.from ?? 'news@example.com'}>`,
     `To: ${opts.to ?? 'friend@example.net'}`,

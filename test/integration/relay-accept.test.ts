@@ -89,7 +89,9 @@ describe('relay accepts authenticated mail and stores it durably', () => {
     const text = storedBytes(relay.dir, m).toString();
     expect(text).toContain('Everything half price.');
     expect(text).toContain('with ESMTPA id');
-    expect(deliveries).toEqual([{ message_id: m.id, recipient: 'customer@example.org', domain: 'example.org', status: 'queued' }]);
+    expect(deliveries).toEqual([
+      { message_id: m.id, recipient: 'customer@example.org', domain: 'example.org', status: 'queued' },
+    ]);
   });
 
   it('adds Message-ID and Date when the message has none, and keeps the rest unchanged', async () => {

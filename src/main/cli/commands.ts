@@ -67,10 +67,18 @@ async function serve(opts: CliOptions, out: Out): Promise<number> {
     throw err;
   }
   const user = engine.settings.get('relay.username');
-  print(
-    out,
-    { event: 'listening', host: address.host, port: address.port, username: user, dataDir: engine.paths.dataDir },
-    `Mailroom relay listening on ${address.host}:${address.port} (user ${user}; data folder ${engine.paths.dataDir}). Press Ctrl+C to stop.`,
+  const event = {
+    event: 'listening',
+    host: address.host,
+    port: address.port,
+    username: user,
+    dataDir: engine.paths.dataDir,
+  };
+  // One JSON object per line, so scripts can read events as they come.
+  process.stdout.write(
+    out.json
+      ? `${JSON.stringify(event)}\n`
+      : `Mailroom relay listening on ${address.host}:${address.port} (user ${user}; data folder ${engine.paths.dataDir}). Press Ctrl+C to stop.\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

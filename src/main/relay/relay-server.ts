@@ -100,9 +100,12 @@ export class RelayServer {
           (err: Error) => cb(err),
         );
       },
-      onMailFrom: (address, _session, cb) => cb(this.checkSender(address.address, 'MAIL FROM') ?? undefined),
-      onRcptTo: (address, _session, cb) => {
+      onMailFrom: (address, _session, cb) => {
+        // While shutting down, no new transaction starts; those already open finish.
         if (this.draining) return cb(reply(421, SHUTTING_DOWN));
+        cb(this.checkSender(address.address, 'MAIL FROM') ?? undefined);
+      },
+      onRcptTo: (address, _session, cb) => {
         if (!domainOfAddress(address.address)) {
           return cb(reply(553, `5.1.3 <${address.address}> is not a valid address: it needs a domain after the @`));
         }
@@ -191,7 +194,6 @@ export class RelayServer {
 
   /** The sender must be at one of the user's own domains: Mailroom relays for them and nobody else. */
   private checkSender(address: string, where: 'MAIL FROM' | 'From:'): SmtpError | null {
-    if (this.draining) return reply(421, SHUTTING_DOWN);
     const domains = this.deps.domains.list();
     if (domains.length === 0) {
       return reply(

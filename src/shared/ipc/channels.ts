@@ -1,0 +1,19 @@
+// The names of every IPC channel and event. This is the only module the preload
+// imports, so it must stay free of runtime dependencies (no zod, no node, no electron):
+// the sandboxed preload bundle then contains nothing but these lists.
+
+/** Request/response channels: renderer → main through `invoke`. */
+export const IPC_CHANNELS = ['relay.status', 'app.info'] as const;
+export type IpcChannel = (typeof IPC_CHANNELS)[number];
+
+/** Events: main → renderer through `on`. Named apart from the channels so the two never collide. */
+export const IPC_EVENTS = ['engine.state'] as const;
+export type IpcEvent = (typeof IPC_EVENTS)[number];
+
+export function isIpcChannel(name: unknown): name is IpcChannel {
+  return typeof name === 'string' && (IPC_CHANNELS as readonly string[]).includes(name);
+}
+
+export function isIpcEvent(name: unknown): name is IpcEvent {
+  return typeof name === 'string' && (IPC_EVENTS as readonly string[]).includes(name);
+}
