@@ -23,6 +23,8 @@ export function openDatabase(file: string): Db {
     );
   }
   try {
+    // Refuse a newer schema before anything (even switching to WAL) touches the file.
+    refuseNewerSchema(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -52,13 +54,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Applies pending migrations, each in its own transaction together with its version bump. */
 export function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new MailroomError(
-      'DATABASE_TOO_NEW',
-      `This data folder was written by a newer Mailroom (schema ${current}; this version understands up to ${SCHEMA_VERSION}). Update Mailroom, or point it at another data folder with --data-dir. Nothing was changed.`,
-    );
-  }
+  const current = refuseNewerSchema(db);
   for (let version = current; version < SCHEMA_VERSION; version++) {
     const migration = MIGRATIONS[version];
     if (!migration) break;
@@ -75,4 +71,15 @@ export function migrate(db: Db): void {
       );
     }
   }
+}
+
+function refuseNewerSchema(db: Db): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new MailroomError(
+      'DATABASE_TOO_NEW',
+      `This data folder was written by a newer Mailroom (schema ${current}; this version understands up to ${SCHEMA_VERSION}). Update Mailroom, or point it at another data folder with --data-dir. Nothing was changed.`,
+    );
+  }
+  return current;
 }

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, SCHEMA_VERSION } from '../../src/main/db/connection.ts';
+import { tempDir } from '../helpers/engine.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+function dbFile(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return path.join(d, 'mailroom.db');
+}
+
+describe('database', () => {
+  it('migrates a new file to the current schema version, once', () => {
+    const file = dbFile();
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const id = db.prepare("SELECT value FROM meta WHERE key='install_id'").pluck().get();
+    db.close();
+    const again = openDatabase(file);
+    expect(again.prepare("SELECT value FROM meta WHERE key='install_id'").pluck().get()).toBe(id);
+    again.close();
+  });
+
+  it('refuses a database written by a newer Mailroom and leaves it untouched', () => {
+    const file = dbFile();
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE future (x)');
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+    raw.close();
+    const before = fs.readFileSync(file);
+    expect(() => openDatabase(file)).toThrow(/newer Mailroom \(schema \d+; this version understands up to \d+\)/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('enforces the delivery status set and foreign keys', () => {
+    const db = openDatabase(dbFile());
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO deliveries (message_id, recipient, domain, next_attempt_at, created_at, updated_at) VALUES (999, 'a@b.c', 'b.c', 0, 0, 0)",
+        )
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+});

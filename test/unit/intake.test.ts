@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { summariseHeaders } from '../../src/main/relay/headers.ts';
+import { LineEndingNormaliser } from '../../src/main/relay/intake.ts';
+
+function normaliseInChunks(input: string, size: number): string {
+  const n = new LineEndingNormaliser();
+  const bytes = Buffer.from(input, 'latin1');
+  const out: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(n.push(bytes.subarray(i, i + size)));
+  out.push(n.end());
+  return Buffer.concat(out).toString('latin1');
+}
+
+describe('line-ending normaliser', () => {
+  const cases: [string, string][] = [
+    ['a\r\nb\r\n', 'a\r\nb\r\n'],
+    ['a\nb\n', 'a\r\nb\r\n'],
+    ['a\rb\r', 'a\r\nb\r\n'],
+    ['a\r\r\nb', 'a\r\n\r\nb'],
+    ['a\n\rb', 'a\r\n\r\nb'],
+    ['\r', '\r\n'],
+    ['x\n.\ny', 'x\r\n.\r\ny'],
+  ];
+  for (const [input, expected] of cases) {
+    it(`${JSON.stringify(input)} → ${JSON.stringify(expected)} whatever the chunking`, () => {
+      for (const size of [1, 2, 3, 64]) expect(normaliseInChunks(input, size)).toBe(expected);
+    });
+  }
+  it('flags NUL bytes', () => {
+    const n = new LineEndingNormaliser();
+    n.push(Buffer.from('ok'));
+    expect(n.sawNul).toBe(false);
+    n.push(Buffer.from([0x41, 0x00]));
+    expect(n.sawNul).toBe(true);
+  });
+});
+
+describe('header summary', () => {
+  it('unfolds, decodes encoded words, and finds every From address', () => {
+    const s = summariseHeaders(
+      Buffer.from(
+        'From: "Caf\u00e9" <owner@example.com>, other@Example.COM\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n  aus Berlin\r\nMessage-ID: <a@b>\r\n',
+      ),
+    );
+    expect(s.fromAddresses).toEqual(['owner@example.com', 'other@example.com']);
+    expect(s.subject).toBe('Grüße aus Berlin');
+    expect(s.messageId).toBe('<a@b>');
+    expect(s.hasDate).toBe(false);
+  });
+});
