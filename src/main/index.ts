@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     // MAILROOM_SECRET_STORE is the same switch the `mailroom` command honours (keychain by default).
     engine = new Engine({ dataDir, secretStore: parseSecretStoreKind(process.env.MAILROOM_SECRET_STORE) });
   } catch (err) {
-    dialog.showErrorBox('Mailroom cannot open its data folder', describeError(err).message);
+    dialog.showErrorBox('Mailroom could not start', describeError(err).message);
     app.exit(1);
     return;
   }

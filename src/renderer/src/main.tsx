@@ -1,14 +1,10 @@
+import './lib/zod-no-eval.ts';
 import '@mantine/core/styles.css';
 import { MantineProvider } from '@mantine/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { z } from 'zod';
 import { App } from './App.tsx';
 import { theme } from './theme.ts';
-
-// zod probes for eval support with `new Function`, which the CSP refuses (and reports);
-// tell it up front to use its interpreter.
-z.config({ jitless: true });
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -38,7 +38,7 @@ export function RelayStatusPage() {
           <Alert color="red" variant="light" title="Mailroom could not read the relay status" role="alert">
             <Text size="sm">{error.message}</Text>
             <Text size="xs" c="dimmed" mt={4}>
-              {error.description} ({error.code}) It is tried again every {REFRESH_MS / 1000} seconds.
+              {error.description} Code {error.code}; trying again every {REFRESH_MS / 1000} seconds.
             </Text>
           </Alert>
         )}

@@ -1,0 +1,52 @@
+import { resolve } from 'node:path';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+
+// Absolute paths: the dev server resolves inputs against the renderer root, the build against the cwd.
+const here = import.meta.dirname;
+
+export default defineConfig({
+  main: {
+    // Dependencies (better-sqlite3 and keytar are native) stay in node_modules and are
+    // loaded at run time; only our own source is bundled.
+    build: {
+      externalizeDeps: true,
+      rolldownOptions: { input: { index: resolve(here, 'src/main/index.ts') } },
+    },
+  },
+  preload: {
+    // Sandboxed preloads must be CommonJS and self-contained: bundle everything.
+    build: {
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: resolve(here, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(here, 'src/renderer'),
+    build: { rolldownOptions: { input: { index: resolve(here, 'src/renderer/index.html') } } },
+    plugins: [react(), devServerCsp()],
+  },
+});
+
+/**
+ * The dev server injects an inline script (React Fast Refresh) and talks over a
+ * websocket; loosen the page's CSP for `electron-vite dev` only. Builds keep the
+ * strict policy written in index.html (a test checks out/renderer/index.html).
+ */
+function devServerCsp(): Plugin {
+  return {
+    name: 'mailroom:dev-server-csp',
+    apply: 'serve',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html) =>
+        html
+          .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+          .replace("connect-src 'self'", "connect-src 'self' ws://localhost:* ws://127.0.0.1:*"),
+    },
+  };
+}
