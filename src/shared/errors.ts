@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   DOMAIN_EXISTS: 'That domain is already in the list.',
   DOMAIN_UNKNOWN: 'That domain is not in the list.',
   NOT_FOUND: 'Nothing was found.',
+  UNKNOWN_CHANNEL: 'The window asked for something Mailroom does not offer.',
+  FORBIDDEN_SENDER: 'The request did not come from the Mailroom window, so it was refused.',
   INTERNAL: 'Something went wrong inside Mailroom.',
 } as const;
 
@@ -36,4 +38,9 @@ export function describeError(err: unknown): { code: ErrorCode; message: string 
   if (err instanceof MailroomError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL', message };
+}
+
+/** The human description of a code; unknown codes get the generic sentence. */
+export function describeErrorCode(code: string): string {
+  return Object.hasOwn(ERROR_CODES, code) ? ERROR_CODES[code as ErrorCode] : ERROR_CODES.INTERNAL;
 }

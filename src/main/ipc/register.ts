@@ -1,8 +1,8 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import type { ErrorCode } from '../../shared/errors.ts';
 import { describeError } from '../../shared/errors.ts';
 import { IPC_CHANNELS, type IpcChannel, isIpcChannel } from '../../shared/ipc/channels.ts';
 import { IPC_CONTRACT, type IpcEnvelope, type IpcOutput, type IpcParsedInput } from '../../shared/ipc/contract.ts';
-import type { IpcErrorCode } from '../../shared/ipc/ipc-errors.ts';
 import type { Logger } from '../engine/log.ts';
 
 // Two layers: `createIpcDispatcher` is the whole IPC policy (sender check, input
@@ -20,7 +20,7 @@ export type SenderCheck = (senderUrl: string) => boolean;
 
 export type IpcDispatch = (channel: unknown, senderUrl: string, input: unknown) => Promise<IpcEnvelope<unknown>>;
 
-export function rejection(code: IpcErrorCode, message: string): IpcEnvelope<never> {
+export function rejection(code: ErrorCode, message: string): IpcEnvelope<never> {
   return { ok: false, error: { code, message } };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { statusReportSchema } from '../domain/delivery.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { IpcChannel, IpcEvent } from './channels.ts';
-import type { IpcErrorCode } from './ipc-errors.ts';
 
 // Per channel: what the renderer may send and what main answers. Types are inferred
 // from these schemas, never written twice. Main validates both directions: input so a
@@ -46,7 +46,7 @@ export type IpcOutput<C extends IpcChannel> = z.output<(typeof IPC_CONTRACT)[C][
 export type IpcEventPayload<E extends IpcEvent> = z.output<(typeof IPC_EVENT_PAYLOADS)[E]>;
 
 /** Every IPC answer. Errors are returned, never thrown: Electron would pass only the message string. */
-export type IpcEnvelope<T> = { ok: true; data: T } | { ok: false; error: { code: IpcErrorCode; message: string } };
+export type IpcEnvelope<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };
 
 /** What the preload exposes as `window.mailroom`. */
 export interface MailroomBridge {

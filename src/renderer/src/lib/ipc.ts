@@ -1,3 +1,4 @@
+import { describeErrorCode } from '../../../shared/errors.ts';
 import type { IpcChannel, IpcEvent } from '../../../shared/ipc/channels.ts';
 import {
   IPC_EVENT_PAYLOADS,
@@ -6,7 +7,6 @@ import {
   type IpcInput,
   type IpcOutput,
 } from '../../../shared/ipc/contract.ts';
-import { describeErrorCode } from '../../../shared/ipc/ipc-errors.ts';
 
 /** A failed IPC call: `code` is from the error registry, `message` says what to do next. */
 export class IpcError extends Error {
