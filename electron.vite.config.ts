@@ -12,7 +12,11 @@ export default defineConfig({
     // loaded at run time; only our own source is bundled.
     build: {
       externalizeDeps: true,
-      rolldownOptions: { input: { index: resolve(here, 'src/main/index.ts') } },
+      // cli: the `mailroom` command for an installed package (bin/mailroom.js), where
+      // Node will not run TypeScript from node_modules.
+      rolldownOptions: {
+        input: { index: resolve(here, 'src/main/index.ts'), cli: resolve(here, 'src/main/cli/main.ts') },
+      },
     },
   },
   preload: {
