@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
+
+const run = promisify(execFile);
+
+describe('relay with a certificate', () => {
+  let relay: RunningRelay | null = null;
+  const certDir = tempDir('mailroom-cert-');
+  afterAll(async () => {
+    await relay?.stop();
+    fs.rmSync(certDir, { recursive: true, force: true });
+  });
+
+  it('offers STARTTLS and accepts mail over it from swaks', async () => {
+    const key = path.join(certDir, 'key.pem');
+    const cert = path.join(certDir, 'cert.pem');
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ]);
+    relay = await startRelay({ settings: { 'relay.tlsCert': cert, 'relay.tlsKey': key } });
+    const { stdout } = await run('swaks', [
+      '--server',
+      `127.0.0.1:${relay.port}`,
+      '--tls',
+      '--auth',
+      'LOGIN',
+      '--auth-user',
+      relay.username,
+      '--auth-password',
+      relay.password,
+      '--from',
+      'owner@example.com',
+      '--to',
+      'customer@example.org',
+    ]);
+    expect(stdout).toMatch(/STARTTLS/);
+    expect(stdout).toMatch(/250 2\.0\.0 Ok: queued as/);
+    const stored = readStore(relay.dir).messages;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.body?.toString()).toMatch(/with ESMTPSA id/);
+  });
+});
