@@ -7,36 +7,34 @@ import type { Db } from '../db/connection.ts';
  * what keeps it from being a relay for anybody else's name.
  */
 export class DomainsService {
-  private readonly db: Db;
+  // Prepared once: the relay asks for the list for every MAIL FROM and From: address.
+  private readonly listStmt;
+  private readonly insertStmt;
+  private readonly deleteStmt;
+
   constructor(db: Db) {
-    this.db = db;
+    this.listStmt = db.prepare('SELECT domain FROM sending_domains ORDER BY domain').pluck();
+    this.insertStmt = db.prepare(
+      'INSERT INTO sending_domains (domain, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.deleteStmt = db.prepare('DELETE FROM sending_domains WHERE domain = ?');
   }
 
   list(): string[] {
-    return (this.db.prepare('SELECT domain FROM sending_domains ORDER BY domain').pluck().all() as string[]).map((d) =>
-      d.toLowerCase(),
-    );
-  }
-
-  has(domain: string): boolean {
-    const ascii = toAsciiDomain(domain);
-    return ascii !== null && this.db.prepare('SELECT 1 FROM sending_domains WHERE domain = ?').get(ascii) !== undefined;
+    return (this.listStmt.all() as string[]).map((d) => d.toLowerCase());
   }
 
   add(input: string): string {
     const domain = normaliseDomain(input);
-    const result = this.db
-      .prepare('INSERT INTO sending_domains (domain, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
-      .run(domain, Date.now());
-    if (result.changes === 0)
+    if (this.insertStmt.run(domain, Date.now()).changes === 0) {
       throw new MailroomError('DOMAIN_EXISTS', `${domain} is already one of your sending domains.`);
+    }
     return domain;
   }
 
   remove(input: string): string {
     const domain = toAsciiDomain(input) ?? input.trim().toLowerCase();
-    const result = this.db.prepare('DELETE FROM sending_domains WHERE domain = ?').run(domain);
-    if (result.changes === 0) {
+    if (this.deleteStmt.run(domain).changes === 0) {
       throw new MailroomError(
         'DOMAIN_UNKNOWN',
         `${domain} is not one of your sending domains (${this.list().join(', ') || 'there are none yet'}).`,

@@ -21,13 +21,18 @@ export interface SettingRow {
 
 /** Validated settings over the `settings` table (JSON values). */
 export class SettingsService {
-  private readonly db: Db;
+  private readonly selectAll;
+  private readonly upsert;
+
   constructor(db: Db) {
-    this.db = db;
+    this.selectAll = db.prepare('SELECT key, value FROM settings');
+    this.upsert = db.prepare(
+      'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+    );
   }
 
   private stored(): Map<string, unknown> {
-    const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+    const rows = this.selectAll.all() as { key: string; value: string }[];
     return new Map(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
   }
 
@@ -76,11 +81,7 @@ export class SettingsService {
         `${k} cannot be ${JSON.stringify(value)}: ${why}. ${SETTINGS[k].description} Nothing was changed.`,
       );
     }
-    this.db
-      .prepare(
-        'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      )
-      .run(k, JSON.stringify(parsed.data), Date.now());
+    this.upsert.run(k, JSON.stringify(parsed.data), Date.now());
     return parsed.data as SettingValue<SettingKey>;
   }
 
