@@ -81,6 +81,13 @@ export class RawSmtp {
     await this.expect(await this.cmd(`AUTH PLAIN ${token}`), 235);
   }
 
+  /** MAIL FROM and RCPT TO, each expected to get 250, then DATA expected to get 354. */
+  async openData(from: string, to: string[]): Promise<void> {
+    await this.expect(await this.cmd(`MAIL FROM:<${from}>`), 250);
+    for (const rcpt of to) await this.expect(await this.cmd(`RCPT TO:<${rcpt}>`), 250);
+    await this.expect(await this.cmd('DATA'), 354);
+  }
+
   async expect(reply: Reply | null, code: number): Promise<Reply> {
     if (!reply || reply.code !== code)
       throw new Error(`expected ${code}, got ${reply ? reply.lines.join(' / ') : 'connection closed'}`);

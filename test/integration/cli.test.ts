@@ -95,9 +95,7 @@ describe('mailroom command line', () => {
     const open = await RawSmtp.connect(serve.port);
     await open.expect(await open.reply(), 220);
     await open.login(creds.username, creds.password);
-    await open.expect(await open.cmd('MAIL FROM:<news@example.com>'), 250);
-    await open.expect(await open.cmd('RCPT TO:<x@example.net>'), 250);
-    await open.expect(await open.cmd('DATA'), 354);
+    await open.openData('news@example.com', ['x@example.net']);
     open.write(simpleMessage({ subject: 'in flight', messageId: '<inflight@example.com>' }).slice(0, 40));
     // ...and an idle authenticated session.
     const idle = await RawSmtp.connect(serve.port);

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/connection.ts';
-import { CLI, type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
+import { exited, mailroom, startServe } from '../helpers/cli.ts';
+import { type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
 import { RawSmtp, simpleMessage } from '../helpers/smtp-client.ts';
 
 let relay: RunningRelay | null = null;
@@ -21,9 +21,7 @@ async function sendOne(r: { port: number; username: string; password: string }, 
   try {
     await c.expect(await c.reply(), 220);
     await c.login(r.username, r.password);
-    await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-    await c.expect(await c.cmd('RCPT TO:<x@example.net>'), 250);
-    await c.expect(await c.cmd('DATA'), 354);
+    await c.openData('news@example.com', ['x@example.net']);
     c.write(`${raw}.\r\n`);
     return (await c.reply())?.code ?? 0;
   } finally {
@@ -72,30 +70,17 @@ describe('a message answered 250 is never lost', () => {
   it('keeps every acknowledged message after kill -9 of "mailroom serve" in the middle of a burst', async () => {
     const dir = tempDir();
     const env = { ...process.env, MAILROOM_DATA_DIR: dir, MAILROOM_SECRET_STORE: 'file' };
-    const cli = (args: string[]) =>
-      new Promise<string>((resolve, reject) => {
-        const p = spawn(process.execPath, [CLI, ...args], { env });
-        let out = '';
-        p.stdout.on('data', (d) => {
-          out += d;
-        });
-        p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}`))));
-      });
+    const cli = async (args: string[]) => {
+      const r = await mailroom(args, env);
+      if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    };
     await cli(['domains', 'add', 'example.com']);
     await cli(['settings', 'set', 'relay.port', '0']);
     const creds = JSON.parse(await cli(['relay', 'credentials', '--show-password', '--json']));
 
-    const startServe = async () => {
-      const child = spawn(process.execPath, [CLI, 'serve', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      const line = await new Promise<string>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout }).once('line', resolve);
-        child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-      });
-      return { child, port: (JSON.parse(line) as { port: number }).port };
-    };
-
-    const { child, port } = await startServe();
+    const { child, port } = await startServe(env);
+    children.push(child);
     const acked: string[] = [];
     let killed = false;
     // 8 connections each sending up to 50 messages; kill once 150 are acknowledged.
@@ -125,12 +110,13 @@ describe('a message answered 250 is never lost', () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
-    await new Promise((r) => (child.exitCode !== null || child.signalCode ? r(null) : child.once('exit', r)));
+    await exited(child);
     expect(child.signalCode).toBe('SIGKILL');
     expect(acked.length).toBeGreaterThanOrEqual(150);
 
     // Restart: the lock died with the process, and every acknowledged message is queued.
-    const again = await startServe();
+    const again = await startServe(env);
+    children.push(again.child);
     const status = JSON.parse(await cli(['status', '--json']));
     expect(status.relay.running).toBe(true);
     const { messages, deliveries } = readStore(dir);
@@ -140,8 +126,7 @@ describe('a message answered 250 is never lost', () => {
     const queued = new Set(deliveries.filter((d) => d.status === 'queued').map((d) => d.message_id));
     for (const m of messages) expect(queued.has(m.id)).toBe(true);
     again.child.kill('SIGTERM');
-    await new Promise((r) => again.child.once('exit', r));
-    expect(again.child.exitCode).toBe(0);
+    expect(await exited(again.child)).toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningRelay, readStore, startRelay, storedBytes } from '../helpers/engine.ts';
 import { RawSmtp, simpleMessage } from '../helpers/smtp-client.ts';
-
-const run = promisify(execFile);
+import { swaks } from '../helpers/swaks.ts';
 
 /** The stored message minus the trace fields Mailroom put in front. */
 function withoutPrefix(bytes: Buffer): string {
@@ -62,24 +59,11 @@ describe('relay accepts authenticated mail and stores it durably', () => {
   });
 
   it('accepts a message from swaks (a client nobody here wrote)', async () => {
-    const { stdout } = await run('swaks', [
-      '--server',
-      `127.0.0.1:${relay.port}`,
-      '--auth',
-      'PLAIN',
-      '--auth-user',
-      relay.username,
-      '--auth-password',
-      relay.password,
-      '--from',
-      'owner@example.com',
-      '--to',
-      'customer@example.org',
-      '--header',
-      'Subject: Spring sale',
-      '--body',
-      'Everything half price.',
-    ]);
+    const stdout = await swaks(relay, {
+      from: 'owner@example.com',
+      to: 'customer@example.org',
+      extra: ['--header', 'Subject: Spring sale', '--body', 'Everything half price.'],
+    });
     expect(stdout).toMatch(/<- {2}250 2\.0\.0 Ok: queued as/);
     const { messages, deliveries } = readStore(relay.dir);
     expect(messages).toHaveLength(1);
@@ -98,9 +82,7 @@ describe('relay accepts authenticated mail and stores it durably', () => {
     const c = await RawSmtp.connect(relay.port);
     await c.expect(await c.reply(), 220);
     await c.login(relay.username, relay.password);
-    await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-    await c.expect(await c.cmd('RCPT TO:<x@example.net>'), 250);
-    await c.expect(await c.cmd('DATA'), 354);
+    await c.openData('news@example.com', ['x@example.net']);
     const body = 'From: news@example.com\r\nSubject: bare\r\n\r\nNo id, no date.\r\n';
     c.write(`${body}.\r\n`);
     await c.expect(await c.reply(), 250);

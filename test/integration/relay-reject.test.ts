@@ -54,9 +54,7 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
   it('553 when the header From is not at a sending domain, even if MAIL FROM is', async () => {
     relay = await startRelay();
     const c = await session(relay);
-    await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-    await c.expect(await c.cmd('RCPT TO:<x@example.net>'), 250);
-    await c.expect(await c.cmd('DATA'), 354);
+    await c.openData('news@example.com', ['x@example.net']);
     c.write(`${simpleMessage({ from: 'ceo@bank.example' })}.\r\n`);
     const r = await c.reply();
     expect(r?.code).toBe(553);
@@ -92,9 +90,7 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
     relay = await startRelay({ settings: { 'relay.maxMessageBytes': '100000' } });
     const c = await session(relay);
     expect((await c.cmd('MAIL FROM:<news@example.com> SIZE=200000'))?.code).toBe(552);
-    await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-    await c.expect(await c.cmd('RCPT TO:<x@example.net>'), 250);
-    await c.expect(await c.cmd('DATA'), 354);
+    await c.openData('news@example.com', ['x@example.net']);
     c.write(`${simpleMessage({ body: `${'y'.repeat(998)}\r\n`.repeat(150) })}.\r\n`);
     const r = await c.reply();
     expect(r?.code).toBe(552);
@@ -108,9 +104,7 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
   it('554 for a message with a NUL byte, storing nothing', async () => {
     relay = await startRelay();
     const c = await session(relay);
-    await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-    await c.expect(await c.cmd('RCPT TO:<x@example.net>'), 250);
-    await c.expect(await c.cmd('DATA'), 354);
+    await c.openData('news@example.com', ['x@example.net']);
     c.write(`${simpleMessage({ body: 'bad \0 byte' })}.\r\n`);
     const r = await c.reply();
     expect(r?.code).toBe(554);
@@ -122,9 +116,7 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
   it('554 for a message without a From header', async () => {
     relay = await startRelay();
     const c = await session(relay);
-    await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-    await c.expect(await c.cmd('RCPT TO:<x@example.net>'), 250);
-    await c.expect(await c.cmd('DATA'), 354);
+    await c.openData('news@example.com', ['x@example.net']);
     c.write('Subject: no from\r\n\r\nbody\r\n.\r\n');
     expect((await c.reply())?.code).toBe(554);
     c.close();

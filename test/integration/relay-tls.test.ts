@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
+import { swaks } from '../helpers/swaks.ts';
 
 const run = promisify(execFile);
 
@@ -34,21 +35,12 @@ describe('relay with a certificate', () => {
       '/CN=localhost',
     ]);
     relay = await startRelay({ settings: { 'relay.tlsCert': cert, 'relay.tlsKey': key } });
-    const { stdout } = await run('swaks', [
-      '--server',
-      `127.0.0.1:${relay.port}`,
-      '--tls',
-      '--auth',
-      'LOGIN',
-      '--auth-user',
-      relay.username,
-      '--auth-password',
-      relay.password,
-      '--from',
-      'owner@example.com',
-      '--to',
-      'customer@example.org',
-    ]);
+    const stdout = await swaks(relay, {
+      auth: 'LOGIN',
+      from: 'owner@example.com',
+      to: 'customer@example.org',
+      extra: ['--tls'],
+    });
     expect(stdout).toMatch(/STARTTLS/);
     expect(stdout).toMatch(/250 2\.0\.0 Ok: queued as/);
     const stored = readStore(relay.dir).messages;

@@ -27,9 +27,7 @@ describe('SMTP smuggling', () => {
       const c = await RawSmtp.connect(relay.port);
       await c.expect(await c.reply(), 220);
       await c.login(relay.username, relay.password);
-      await c.expect(await c.cmd('MAIL FROM:<news@example.com>'), 250);
-      await c.expect(await c.cmd('RCPT TO:<real@example.net>'), 250);
-      await c.expect(await c.cmd('DATA'), 354);
+      await c.openData('news@example.com', ['real@example.net']);
       const smuggled =
         'MAIL FROM:<news@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n' +
         'From: news@example.com\r\nSubject: smuggled\r\n\r\nsmuggled body\r\n';

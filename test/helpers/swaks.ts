@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Sends one message with swaks (Debian's, an SMTP client nobody here wrote), logged in to the relay. */
+export async function swaks(
+  relay: { port: number; username: string; password: string },
+  opts: { auth?: 'PLAIN' | 'LOGIN'; from: string; to: string; extra?: string[] },
+): Promise<string> {
+  const { stdout } = await run('swaks', [
+    '--server',
+    `127.0.0.1:${relay.port}`,
+    '--auth',
+    opts.auth ?? 'PLAIN',
+    '--auth-user',
+    relay.username,
+    '--auth-password',
+    relay.password,
+    '--from',
+    opts.from,
+    '--to',
+    opts.to,
+    ...(opts.extra ?? []),
+  ]);
+  return stdout;
+}
