@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/connection.ts';
 import { toAsciiDomain } from '../../src/main/domains/domains-service.ts';
 import { defaultDataDir } from '../../src/main/engine/paths.ts';
-import { relayConfigFrom } from '../../src/main/relay/relay-config.ts';
+import { isLoopback, loginAllowed, relayConfigFrom } from '../../src/main/relay/relay-config.ts';
 import { SettingsService } from '../../src/main/settings/settings-service.ts';
 import { settingsDefaults } from '../../src/shared/domain/settings.ts';
 import { tempDir } from '../helpers/engine.ts';
@@ -33,6 +33,17 @@ describe('settings', () => {
     expect(relayConfigFrom(base).loopbackOnly).toBe(true);
     expect(() => relayConfigFrom({ ...base, 'relay.host': '0.0.0.0' })).toThrow(/relay.allowRemote true/);
     expect(() => relayConfigFrom({ ...base, 'relay.host': '0.0.0.0', 'relay.allowRemote': true })).toThrow(/needs TLS/);
+  });
+});
+
+describe('relay login policy', () => {
+  it('allows clear-text logins only from this computer', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a)).toBe(true);
+    for (const a of ['10.0.0.5', '192.168.1.20', '::ffff:10.0.0.5', 'fe80::1', '0.0.0.0'])
+      expect(isLoopback(a)).toBe(false);
+    expect(loginAllowed({ secure: false, remoteAddress: '127.0.0.1' })).toBe(true);
+    expect(loginAllowed({ secure: false, remoteAddress: '192.168.1.20' })).toBe(false);
+    expect(loginAllowed({ secure: true, remoteAddress: '192.168.1.20' })).toBe(true);
   });
 });
 

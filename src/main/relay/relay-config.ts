@@ -21,6 +21,14 @@ export function isLoopback(address: string): boolean {
 }
 
 /**
+ * smtp-server accepts AUTH without TLS whenever STARTTLS is off; our rule is
+ * stricter: a password may travel in clear text only within this computer.
+ */
+export function loginAllowed(session: { secure: boolean; remoteAddress: string }): boolean {
+  return session.secure || isLoopback(session.remoteAddress);
+}
+
+/**
  * Turns settings into a relay configuration, refusing unsafe ones with a sentence
  * that says how to fix them. Loopback is the default; anything that other
  * computers can reach needs an explicit opt-in plus a certificate, because the

@@ -15,7 +15,7 @@ import type { SettingsService } from '../settings/settings-service.ts';
 import { checkRelayLogin } from './credentials.ts';
 import type { HeaderSummary } from './headers.ts';
 import { MessageIntake } from './intake.ts';
-import { isLoopback, type RelayConfig, relayConfigFrom } from './relay-config.ts';
+import { loginAllowed, type RelayConfig, relayConfigFrom } from './relay-config.ts';
 
 export interface RelayDeps {
   paths: DataPaths;
@@ -161,7 +161,7 @@ export class RelayServer {
     password: string,
     session: SMTPServerSession,
   ): Promise<string> {
-    if (!session.secure && !isLoopback(session.remoteAddress)) {
+    if (!loginAllowed(session)) {
       throw reply(538, '5.7.11 Encryption required: use STARTTLS before logging in');
     }
     if (method !== 'PLAIN' && method !== 'LOGIN') throw reply(504, '5.5.4 Use AUTH PLAIN or AUTH LOGIN');
