@@ -72,6 +72,9 @@ describe('mailroom command line', () => {
     const empty = await mailroom(['secret', 'set', 'relay.password'], env, '');
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/empty/);
+    const short = await mailroom(['secret', 'set', 'relay.password'], env, 'hunter2\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/at least 12 characters/);
     expect((await mailroom(['secret', 'set', 'nope'], env, 'x')).code).toBe(1);
     // No secret in the database.
     const db = new Database(path.join(dir, 'mailroom.db'), { readonly: true });

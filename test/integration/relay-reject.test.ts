@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningRelay, readStore, startRelay } from '../helpers/engine.ts';
 import { RawSmtp, simpleMessage } from '../helpers/smtp-client.ts';
@@ -113,6 +115,39 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
     expect(readStore(relay.dir).messages).toHaveLength(0);
   });
 
+  it('554 for header sections that different programs could read differently (two From:, an indented first line)', async () => {
+    relay = await startRelay();
+    const c = await session(relay);
+    const tricks = [
+      'From: <news@example.com>\r\nFrom: CEO <ceo@bank.example>\r\nSubject: hi\r\n\r\nbody\r\n',
+      ' From: <news@example.com>\r\nFrom: <ceo@bank.example>\r\nSubject: hi\r\n\r\nbody\r\n',
+      'Hello\r\n From: <news@example.com>\r\nSubject: hi\r\n\r\nbody\r\n',
+    ];
+    for (const raw of tricks) {
+      await c.openData('news@example.com', ['x@example.net']);
+      c.write(`${raw}.\r\n`);
+      const r = await c.reply();
+      expect(r?.code).toBe(554);
+      expect(r?.text).toMatch(
+        /Message refused: (it has more than one from header|its first header line is indented|the header line "Hello")/,
+      );
+    }
+    c.close();
+    expect(readStore(relay.dir).messages).toHaveLength(0);
+  });
+
+  it('leaves no spool file behind for a large message it refuses', async () => {
+    relay = await startRelay();
+    const c = await session(relay);
+    await c.openData('news@example.com', ['x@example.net']);
+    c.write(`${simpleMessage({ from: 'ceo@bank.example', body: `${'q'.repeat(998)}\r\n`.repeat(2000) })}.\r\n`);
+    expect((await c.reply())?.code).toBe(553);
+    c.close();
+    const spool = path.join(relay.dir, 'spool');
+    expect(fs.readdirSync(spool).filter((f) => f !== 'tmp')).toEqual([]);
+    expect(fs.readdirSync(path.join(spool, 'tmp'))).toEqual([]);
+  });
+
   it('554 for a message without a From header', async () => {
     relay = await startRelay();
     const c = await session(relay);
@@ -170,5 +205,23 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
     } finally {
       clearInterval(trickle);
     }
+  }, 20_000);
+
+  it('lets a message in progress at the deadline finish, then closes; nothing is taken after the 421', async () => {
+    relay = await startRelay({ settings: { 'relay.maxSessionSeconds': '5' } });
+    const c = await session(relay);
+    await c.openData('news@example.com', ['x@example.net']);
+    const raw = simpleMessage({ subject: 'slow', messageId: '<slow@example.com>' });
+    c.write(raw.slice(0, 30));
+    await new Promise((r) => setTimeout(r, 5500));
+    c.write(`${raw.slice(30)}.\r\n`);
+    expect((await c.reply())?.code).toBe(250);
+    expect((await c.reply())?.code).toBe(421);
+    // A client that keeps talking after the 421 is not listened to.
+    c.write(
+      `MAIL FROM:<news@example.com>\r\nRCPT TO:<x@example.net>\r\nDATA\r\n${simpleMessage({ subject: 'late' })}.\r\n`,
+    );
+    await c.waitClosed(5000);
+    expect(readStore(relay.dir).messages.map((m) => m.subject)).toEqual(['slow']);
   }, 20_000);
 });

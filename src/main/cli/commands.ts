@@ -147,7 +147,11 @@ async function secret(engine: Engine, out: Out, sub: string | undefined, rest: s
   if (sub === 'list' && rest.length === 0) {
     const rows = [];
     for (const name of SECRET_NAMES) {
-      rows.push({ name, configured: (await engine.secrets.get(name)) !== null, description: SECRETS[name] });
+      rows.push({
+        name,
+        configured: (await engine.secrets.get(name)) !== null,
+        description: SECRETS[name].description,
+      });
     }
     print(
       out,
@@ -164,8 +168,8 @@ async function secret(engine: Engine, out: Out, sub: string | undefined, rest: s
         `There is no secret "${name}". Known secrets: ${SECRET_NAMES.join(', ')}.`,
       );
     }
-    if (process.stdin.isTTY) process.stderr.write(`Type the value for ${name} and press Enter:\n`);
-    const value = validateSecretValue(await readSecretFromStdin());
+    if (process.stdin.isTTY) process.stderr.write(`Type the value for ${name} (it is not shown) and press Enter:\n`);
+    const value = validateSecretValue(name, await readSecretFromStdin());
     await engine.secrets.set(name, value);
     print(
       out,
@@ -178,20 +182,41 @@ async function secret(engine: Engine, out: Out, sub: string | undefined, rest: s
 }
 
 async function readSecretFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) return readHiddenLine(process.stdin);
   const chunks: Buffer[] = [];
-  if (process.stdin.isTTY) {
-    // One line from the terminal.
-    const { createInterface } = await import('node:readline');
-    const rl = createInterface({ input: process.stdin });
-    const line = await new Promise<string>((resolve) => rl.once('line', resolve));
-    rl.close();
-    return line;
-  }
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // A single trailing newline (from echo or a file) is not part of the secret.
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
+}
+
+/** One line from the terminal without echoing it; Ctrl+C or Ctrl+D cancels. */
+function readHiddenLine(stdin: NodeJS.ReadStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (text: string) => {
+      for (const ch of text) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003' || ch === '\u0004')
+          return finish(new MailroomError('VALIDATION', 'Cancelled; nothing was saved.'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    stdin.on('data', onData);
+    stdin.resume();
+  });
 }
 
 async function credentials(engine: Engine, out: Out, opts: CliOptions): Promise<number> {

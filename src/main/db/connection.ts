@@ -23,12 +23,14 @@ export function openDatabase(file: string): Db {
     );
   }
   try {
+    // The busy timeout first: switching to WAL and migrating wait for another process
+    // (the app and the CLI opening a new folder at the same moment) instead of failing.
+    db.pragma('busy_timeout = 5000');
     // Refuse a newer schema before anything (even switching to WAL) touches the file.
     refuseNewerSchema(db);
-    db.pragma('journal_mode = WAL');
+    withBusyRetry(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     assertPragmas(db);
     migrate(db);
     return db;
@@ -52,24 +54,31 @@ export function assertPragmas(db: Db): void {
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Applies pending migrations, each in its own transaction together with its version bump. */
+/**
+ * Applies pending migrations, each in its own transaction together with its version
+ * bump. The version is read again inside the write lock, so two processes opening a
+ * new data folder at once apply each migration exactly once.
+ */
 export function migrate(db: Db): void {
-  const current = refuseNewerSchema(db);
-  for (let version = current; version < SCHEMA_VERSION; version++) {
-    const migration = MIGRATIONS[version];
-    if (!migration) break;
-    const apply = db.transaction(() => {
-      db.exec(migration.sql);
+  for (;;) {
+    let applied: string | null = null;
+    const step = db.transaction(() => {
+      const version = refuseNewerSchema(db);
+      const migration = MIGRATIONS[version];
+      if (!migration) return;
+      try {
+        db.exec(migration.sql);
+      } catch (err) {
+        throw new MailroomError(
+          'DATABASE',
+          `Updating the database to schema ${version + 1} (${migration.name}) failed: ${(err as Error).message}. The database was left at schema ${version}.`,
+        );
+      }
       db.pragma(`user_version = ${version + 1}`);
+      applied = migration.name;
     });
-    try {
-      apply.immediate();
-    } catch (err) {
-      throw new MailroomError(
-        'DATABASE',
-        `Updating the database to schema ${version + 1} (${migration.name}) failed: ${(err as Error).message}. The database was left at schema ${version}.`,
-      );
-    }
+    step.immediate();
+    if (!applied) return;
   }
 }
 
@@ -82,4 +91,21 @@ function refuseNewerSchema(db: Db): number {
     );
   }
   return current;
+}
+
+/**
+ * SQLite does not call the busy handler while it switches a new database to WAL,
+ * so a second process opening the same new file at that instant gets SQLITE_BUSY
+ * at once; try again for up to five seconds.
+ */
+function withBusyRetry<T>(fn: () => T): T {
+  const until = Date.now() + 5000;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }

@@ -26,7 +26,8 @@ export class EngineLock {
   }
 
   static acquire(paths: DataPaths, kind: EngineInfo['kind']): EngineLock {
-    const db = tryLock(paths);
+    // Wait a moment: `mailroom status` briefly takes the lock to see whether it is held.
+    const db = tryLock(paths, 1500);
     if (!db) {
       const info = readEngineInfo(paths);
       const who = info
@@ -52,8 +53,8 @@ export class EngineLock {
   }
 }
 
-function tryLock(paths: DataPaths): Database.Database | null {
-  const db = new Database(paths.lock, { timeout: 0 });
+function tryLock(paths: DataPaths, timeoutMs = 0): Database.Database | null {
+  const db = new Database(paths.lock, { timeout: timeoutMs });
   try {
     db.pragma('journal_mode = DELETE');
     db.pragma('locking_mode = EXCLUSIVE');

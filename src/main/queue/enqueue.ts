@@ -7,6 +7,9 @@ export interface NewMessage {
   queueId: string;
   mailFrom: string;
   recipients: string[];
+  /** What the client declared with BODY= and SMTPUTF8, for the next hop. */
+  bodyType?: '7bit' | '8bitmime';
+  smtpUtf8?: boolean;
   authUser?: string | null;
   clientAddress?: string | null;
   clientHelo?: string | null;
@@ -32,10 +35,10 @@ export class Enqueuer {
   constructor(db: Db) {
     this.db = db;
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (source, queue_id, mail_from, auth_user, client_address, client_helo,
-         message_id, subject, header_from, size, body, spool_path, created_at)
-       VALUES (@source, @queueId, @mailFrom, @authUser, @clientAddress, @clientHelo,
-         @messageId, @subject, @headerFrom, @size, @body, @spoolPath, @now)`,
+      `INSERT INTO messages (source, queue_id, mail_from, body_type, smtputf8, auth_user, client_address,
+         client_helo, message_id, subject, header_from, size, body, spool_path, created_at)
+       VALUES (@source, @queueId, @mailFrom, @bodyType, @smtpUtf8, @authUser, @clientAddress,
+         @clientHelo, @messageId, @subject, @headerFrom, @size, @body, @spoolPath, @now)`,
     );
     this.insertDelivery = db.prepare(
       `INSERT INTO deliveries (message_id, recipient, domain, status, next_attempt_at, created_at, updated_at)
@@ -52,6 +55,8 @@ export class Enqueuer {
       source: m.source,
       queueId: m.queueId,
       mailFrom: m.mailFrom,
+      bodyType: m.bodyType ?? '7bit',
+      smtpUtf8: m.smtpUtf8 ? 1 : 0,
       authUser: m.authUser ?? null,
       clientAddress: m.clientAddress ?? null,
       clientHelo: m.clientHelo ?? null,
@@ -66,6 +71,7 @@ export class Enqueuer {
     const messageId = Number(messageRow.lastInsertRowid);
     const detail = m.clientAddress ? `accepted from ${m.clientAddress}${m.authUser ? ` as ${m.authUser}` : ''}` : null;
     for (const rcpt of m.recipients) {
+      // Callers pass only addresses with a domain (the relay refuses others at RCPT).
       const domain = domainOfAddress(rcpt) ?? rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
       const d = this.insertDelivery.run(messageId, rcpt, domain, now, now, now);
       this.insertEvent.run(Number(d.lastInsertRowid), now, detail);

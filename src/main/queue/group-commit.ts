@@ -5,8 +5,8 @@ import type { Enqueuer, NewMessage } from './enqueue.ts';
  * the event loop are written in one transaction, so one fsync covers them all;
  * each session still gets its answer only after its own rows are durable.
  *
- * If the shared transaction fails, each message is retried alone, so one bad
- * message costs only its own session a 451.
+ * If the shared transaction fails on a constraint, each message is retried alone,
+ * so one bad message costs only its own session a 451.
  */
 export class GroupCommitter {
   private readonly enqueuer: Enqueuer;
@@ -43,8 +43,10 @@ export class GroupCommitter {
       for (const [i, b] of batch.entries()) b.resolve(ids[i] as number);
       return;
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err as Error);
+      // A message the schema refuses fails alone; anything else (busy, I/O) would fail
+      // every retry too, each after the busy timeout, so the whole batch gets 451 now.
+      if (batch.length === 1 || !String((err as { code?: string }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {
+        for (const b of batch) b.reject(err as Error);
         return;
       }
     }

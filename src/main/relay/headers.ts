@@ -9,29 +9,53 @@ export interface HeaderSummary {
   fromAddresses: string[];
   hasDate: boolean;
   hasMessageId: boolean;
+  /** Why the header section cannot be relayed as it is, or null. */
+  malformed: string | null;
 }
 
-/** Reads the few header fields the relay needs from a raw (CRLF) header section. */
+/** Fields RFC 5322 allows at most once; a second copy lets different programs show different values. */
+const SINGLE_FIELDS = ['from', 'sender', 'date', 'message-id', 'subject', 'to', 'cc', 'reply-to'];
+
+/**
+ * Reads the header section the way it will be stored and signed. The relay's sender
+ * check relies on it, so anything ambiguous is reported as malformed instead of
+ * being guessed at: a first line that is a continuation (it would fold into the
+ * fields we put in front), a line that is neither a field nor a continuation, and
+ * repeated single-occurrence fields such as two From: lines.
+ */
 export function summariseHeaders(raw: Buffer): HeaderSummary {
-  const fields = new Map<string, string>();
+  const fields = new Map<string, string[]>();
   let current: { name: string; value: string } | null = null;
+  let malformed: string | null = null;
   const commit = () => {
-    // The first occurrence wins, as mail programs show it.
-    if (current && !fields.has(current.name)) fields.set(current.name, current.value);
+    if (!current) return;
+    const list = fields.get(current.name) ?? [];
+    list.push(current.value);
+    fields.set(current.name, list);
   };
   for (const line of raw.toString('utf8').split('\r\n')) {
     if (line === '') continue;
-    if ((line.startsWith(' ') || line.startsWith('\t')) && current) {
-      current.value += ` ${line.trim()}`;
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (current) current.value += ` ${line.trim()}`;
+      else malformed ??= 'its first header line is indented, as if it continued a line before it';
       continue;
     }
     commit();
     const colon = line.indexOf(':');
-    current =
-      colon > 0 ? { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() } : null;
+    const name = colon > 0 ? line.slice(0, colon) : '';
+    if (!/^[!-9;-~]+$/.test(name)) {
+      malformed ??= `the header line "${line.slice(0, 40)}" is not a "Name: value" field`;
+      current = null;
+      continue;
+    }
+    current = { name: name.toLowerCase(), value: line.slice(colon + 1).trim() };
   }
   commit();
+  for (const name of SINGLE_FIELDS) {
+    if ((fields.get(name)?.length ?? 0) > 1) malformed ??= `it has more than one ${name} header`;
+  }
 
+  const first = (name: string) => fields.get(name)?.[0];
   const decode = (v: string | undefined) => {
     if (v === undefined) return null;
     try {
@@ -40,20 +64,19 @@ export function summariseHeaders(raw: Buffer): HeaderSummary {
       return v;
     }
   };
-  const fromRaw = fields.get('from');
+  const fromRaw = first('from');
   const fromAddresses: string[] = [];
-  if (fromRaw !== undefined) {
-    for (const entry of addressparser(fromRaw, { flatten: true })) {
-      if (entry.address) fromAddresses.push(entry.address.toLowerCase());
-    }
+  for (const entry of addressparser(fromRaw ?? '', { flatten: true })) {
+    if (entry.address) fromAddresses.push(entry.address.toLowerCase());
   }
-  const messageId = fields.get('message-id') ?? null;
+  const messageId = first('message-id') ?? null;
   return {
     messageId: messageId ? messageId.slice(0, 998) : null,
-    subject: decode(fields.get('subject')),
+    subject: decode(first('subject')),
     from: decode(fromRaw),
     fromAddresses,
     hasDate: fields.has('date'),
     hasMessageId: Boolean(messageId),
+    malformed,
   };
 }

@@ -74,9 +74,9 @@ export type IntakeResult =
 /**
  * Receives one message's DATA: normalises line endings, reads the header section,
  * puts our trace fields in front, and keeps the bytes in memory until they pass
- * `spillBytes`, after which they stream to a file in spool/tmp. `finish()` fsyncs and
- * renames that file into spool/ so it is durable before the database row that
- * points at it is committed.
+ * `spillBytes`, after which they stream to a file in spool/tmp. `finish()` fsyncs
+ * that file; `place()` renames it into spool/ once the message is accepted, before
+ * the database row that points at it is committed.
  */
 export class MessageIntake {
   private readonly opts: IntakeOptions;
@@ -88,6 +88,7 @@ export class MessageIntake {
   private size = 0;
   private fd: number | null = null;
   private tmpFile: string | null = null;
+  private placedFile: string | null = null;
   private rejected: IntakeRejection | null = null;
   private discarding = false;
 
@@ -160,7 +161,7 @@ export class MessageIntake {
     }
   }
 
-  /** Completes the message. For a spooled one, the file is fsynced and in spool/ when this returns. */
+  /** Completes the message. A spooled one is fsynced in spool/tmp; `place()` moves it into spool/. */
   finish(): IntakeResult {
     if (!this.discarding) this.accept(this.normaliser.end());
     if (this.rejected) return { ok: false, reason: this.rejected };
@@ -177,23 +178,40 @@ export class MessageIntake {
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.fd = null;
-    const finalName = `${this.opts.queueId}.eml`;
-    fs.renameSync(this.tmpFile as string, path.join(this.opts.spool, finalName));
-    this.tmpFile = null;
-    fsyncDir(this.opts.spool);
-    return { ok: true, summary, size: this.size, body: null, spoolFile: finalName };
+    return { ok: true, summary, size: this.size, body: null, spoolFile: `${this.opts.queueId}.eml` };
   }
 
-  /** Removes any temporary file; safe to call more than once. */
+  /**
+   * Moves a finished spooled message into spool/ and fsyncs the folder, so the file
+   * is durable under its final name before the row that names it commits. Called
+   * only once the message passed every check.
+   */
+  place(): void {
+    if (!this.tmpFile) return;
+    const final = path.join(this.opts.spool, `${this.opts.queueId}.eml`);
+    fs.renameSync(this.tmpFile, final);
+    this.tmpFile = null;
+    this.placedFile = final;
+    fsyncDir(this.opts.spool);
+  }
+
+  /** Removes whatever file this message has on disk; safe to call more than once, never throws. */
   cleanup(): void {
-    if (this.fd !== null) {
-      fs.closeSync(this.fd);
-      this.fd = null;
+    try {
+      if (this.fd !== null) fs.closeSync(this.fd);
+    } catch {
+      // already closed
     }
-    if (this.tmpFile) {
-      fs.rmSync(this.tmpFile, { force: true });
-      this.tmpFile = null;
+    this.fd = null;
+    for (const file of [this.tmpFile, this.placedFile]) {
+      try {
+        if (file) fs.rmSync(file, { force: true });
+      } catch {
+        // left for the sweep at the next start
+      }
     }
+    this.tmpFile = null;
+    this.placedFile = null;
   }
 }
 

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import type { SecretStore } from '../secrets/secret-store.ts';
 import type { SettingsService } from '../settings/settings-service.ts';
 import { checkRelayLogin } from './credentials.ts';
 import type { HeaderSummary } from './headers.ts';
-import { MessageIntake } from './intake.ts';
+import { type IntakeResult, MessageIntake } from './intake.ts';
 import { loginAllowed, type RelayConfig, relayConfigFrom } from './relay-config.ts';
 
 export interface RelayDeps {
@@ -36,21 +35,37 @@ const MAX_AUTH_FAILURES = 3;
 const SPILL_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
 /**
- * RFC 5321 allows 512 octets per command line, plus room for service extensions
- * (SIZE=, BODY=, SMTPUTF8, AUTH=); 1000 is the longest line RFC 5321 allows at all.
+ * RFC 5321 allows 512 octets per command line, and each service extension may add
+ * its parameters (SIZE=, BODY=, SMTPUTF8, AUTH= up to 500 octets by RFC 4954): about
+ * 1000 covers them all, and 1000 is the longest line RFC 5321 allows at all.
  */
 const MAX_COMMAND_LENGTH = 1000;
+/** After the session deadline, a client still in a transaction gets this long to finish it. */
+const DEADLINE_GRACE_MS = 30_000;
+/** A socket we have closed is destroyed this long after, whatever the client does. */
+const CLOSE_LINGER_MS = 2000;
 
+type SMTPConnection = SMTPServer['connections'] extends Set<infer C> ? C : never;
 type SmtpError = Error & { responseCode: number };
 function reply(code: number, text: string): SmtpError {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
 const SHUTTING_DOWN = '4.3.2 Mailroom is shutting down; try again in a moment';
+const TIME_LIMIT = '4.4.2 Session time limit reached, closing connection; please reconnect';
 
 export interface RelayAddress {
   host: string;
   port: number;
+}
+
+/** What the relay keeps per connection, dropped when it closes. */
+interface SessionState {
+  socket: net.Socket;
+  authFailures: number;
+  intake: MessageIntake | null;
+  /** The session deadline passed while a transaction was open: close after its reply. */
+  expired: boolean;
 }
 
 /**
@@ -64,8 +79,8 @@ export class RelayServer {
   private listener: net.Server | null = null;
   private cfg: RelayConfig | null = null;
   private draining = false;
-  private readonly authFailures = new Map<string, number>();
-  private readonly intakes = new Map<string, MessageIntake>();
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly sockets = new Set<net.Socket>();
   address: RelayAddress | null = null;
 
   constructor(deps: RelayDeps) {
@@ -87,27 +102,29 @@ export class RelayServer {
       // smtp-server allows AUTH without TLS whenever STARTTLS is off; onAuth enforces
       // our rule instead: clear-text logins only from this computer.
       allowInsecureAuth: true,
-      hideSTARTTLS: cfg.tls === null,
-      ...(cfg.tls ? { key: cfg.tls.key, cert: cfg.tls.cert } : {}),
+      // Without our own certificate STARTTLS stays off entirely: smtp-server's
+      // built-in certificate has a published private key.
+      ...(cfg.tls ? { key: cfg.tls.key, cert: cfg.tls.cert } : { hideSTARTTLS: true, disabledCommands: ['STARTTLS'] }),
       disableReverseLookup: true,
       maxClients: cfg.maxClients,
       maxRecipients: cfg.maxRecipients,
       maxCommandLength: MAX_COMMAND_LENGTH,
       socketTimeout: 60_000,
-      closeTimeout: 30_000,
       logger: false,
       onAuth: (auth, session, cb) => {
-        this.onAuth(auth.method, auth.username ?? '', auth.password ?? '', session).then(
+        this.onAuth(auth.username ?? '', auth.password ?? '', session).then(
           (user) => cb(null, { user }),
           (err: Error) => cb(err),
         );
       },
-      onMailFrom: (address, _session, cb) => {
+      onMailFrom: (address, session, cb) => {
         // While shutting down, no new transaction starts; those already open finish.
         if (this.draining) return cb(reply(421, SHUTTING_DOWN));
+        if (this.sessions.get(session.id)?.expired) return cb(reply(421, TIME_LIMIT));
         cb(this.checkSender(address.address, 'MAIL FROM') ?? undefined);
       },
-      onRcptTo: (address, _session, cb) => {
+      onRcptTo: (address, session, cb) => {
+        if (this.sessions.get(session.id)?.expired) return cb(reply(421, TIME_LIMIT));
         if (!domainOfAddress(address.address)) {
           return cb(reply(553, `5.1.3 <${address.address}> is not a valid address: it needs a domain after the @`));
         }
@@ -115,9 +132,9 @@ export class RelayServer {
       },
       onData: (stream, session, cb) => this.onData(stream, session, cb),
       onClose: (session) => {
-        this.authFailures.delete(session.id);
-        this.intakes.get(session.id)?.cleanup();
-        this.intakes.delete(session.id);
+        const state = this.sessions.get(session.id);
+        this.sessions.delete(session.id);
+        state?.intake?.cleanup();
       },
     });
     smtp.on('error', (err) => this.deps.log.warn('relay connection error', { error: err.message }));
@@ -140,31 +157,49 @@ export class RelayServer {
 
   private onSocket(socket: net.Socket): void {
     socket.on('error', () => {}); // smtp-server reports connection errors; a reset must not crash us
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     if (this.draining || !this.smtp) {
       socket.end(`421 ${SHUTTING_DOWN}\r\n`);
+      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
       return;
     }
-    const maxMs = this.cfg?.maxSessionMs ?? 600_000;
-    const deadline = setTimeout(() => {
-      this.deps.log.info('relay session time limit reached', { remote: socket.remoteAddress });
-      socket.end('421 4.4.2 Session time limit reached, closing connection; please reconnect\r\n');
-      setTimeout(() => socket.destroy(), 2000).unref();
-    }, maxMs);
+    const id = crypto.randomUUID();
+    this.sessions.set(id, { socket, authFailures: 0, intake: null, expired: false });
+    const deadline = setTimeout(() => this.onDeadline(id), this.cfg?.maxSessionMs ?? 600_000);
     deadline.unref();
     socket.once('close', () => clearTimeout(deadline));
-    this.smtp.connect(socket, {});
+    this.smtp.connect(socket, { id });
   }
 
-  private async onAuth(
-    method: string,
-    username: string,
-    password: string,
-    session: SMTPServerSession,
-  ): Promise<string> {
+  private connection(id: string): SMTPConnection | undefined {
+    for (const conn of this.smtp?.connections ?? []) if (conn.id === id) return conn;
+    return undefined;
+  }
+
+  /**
+   * The session has lasted too long. Between transactions it is closed at once
+   * (smtp-server stops reading once it sends 421); a transaction in progress may
+   * finish and is closed right after its reply, and a client that still dawdles
+   * is cut off after a grace period, before its message could be stored.
+   */
+  private onDeadline(id: string): void {
+    const state = this.sessions.get(id);
+    const conn = this.connection(id);
+    if (!state || !conn) return;
+    this.deps.log.info('relay session time limit reached', { remote: conn.remoteAddress });
+    if (!conn.session.envelope?.mailFrom) {
+      conn.send(421, TIME_LIMIT);
+      return;
+    }
+    state.expired = true;
+    setTimeout(() => state.socket.destroy(), DEADLINE_GRACE_MS).unref();
+  }
+
+  private async onAuth(username: string, password: string, session: SMTPServerSession): Promise<string> {
     if (!loginAllowed(session)) {
       throw reply(538, '5.7.11 Encryption required: use STARTTLS before logging in');
     }
-    if (method !== 'PLAIN' && method !== 'LOGIN') throw reply(504, '5.5.4 Use AUTH PLAIN or AUTH LOGIN');
     let ok: boolean;
     try {
       ok = await checkRelayLogin(this.deps.settings, this.deps.secrets, username, password);
@@ -175,13 +210,15 @@ export class RelayServer {
         '4.7.0 Mailroom could not check the password right now (its keychain is not reachable); try again later',
       );
     }
+    const state = this.sessions.get(session.id);
     if (ok) {
-      this.authFailures.delete(session.id);
+      if (state) state.authFailures = 0;
       return username;
     }
-    const failures = (this.authFailures.get(session.id) ?? 0) + 1;
-    this.authFailures.set(session.id, failures);
-    this.deps.log.warn('relay login failed', { remote: session.remoteAddress, user: username, failures });
+    const failures = (state?.authFailures ?? 0) + 1;
+    if (state) state.authFailures = failures;
+    // The typed user name is not logged: people paste passwords into the wrong field.
+    this.deps.log.warn('relay login failed', { remote: session.remoteAddress, failures });
     // A growing pause makes guessing slow; after a few misses the connection goes.
     const delay = (this.deps.authFailureDelayMs ?? 1000) * 2 ** (failures - 1);
     await new Promise((r) => setTimeout(r, delay));
@@ -219,7 +256,6 @@ export class RelayServer {
   ): void {
     const queueId = newQueueId();
     const recipients = session.envelope.rcptTo.map((r) => r.address);
-    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const { paths } = this.deps;
     const intake = new MessageIntake({
       spoolTmp: paths.spoolTmp,
@@ -229,92 +265,119 @@ export class RelayServer {
       maxHeaderBytes: MAX_HEADER_BYTES,
       prefix: (summary) => this.tracePrefix(summary, session, queueId, recipients),
     });
-    this.intakes.set(session.id, intake);
+    const state = this.sessions.get(session.id);
+    if (state) state.intake = intake;
     let failure: Error | null = null;
 
     stream.on('data', (chunk: Buffer) => {
       if (failure) return;
-      if (stream.sizeExceeded) {
-        intake.discard();
-        return;
-      }
       try {
-        intake.write(chunk);
+        if (stream.sizeExceeded) intake.discard();
+        else intake.write(chunk);
       } catch (err) {
         failure = err as Error;
-        intake.discard();
+        intake.cleanup();
       }
     });
 
     stream.once('end', () => {
-      this.intakes.delete(session.id);
+      if (state) state.intake = null;
+      let answered = false;
       const done = (err: SmtpError | null, message?: string) => {
+        if (answered) return;
+        answered = true;
         if (err) intake.cleanup();
         cb(err, message);
+        // A session past its deadline ends right after the reply to its last message.
+        if (state?.expired) setImmediate(() => this.connection(session.id)?.send(421, TIME_LIMIT));
       };
-      if (stream.sizeExceeded) {
-        const mb = Math.floor(((this.cfg?.maxMessageBytes ?? 0) / 1024 / 1024) * 10) / 10;
-        return done(reply(552, `5.3.4 Message too big: Mailroom accepts messages up to ${mb} MB. Nothing was queued`));
-      }
-      let result: ReturnType<MessageIntake['finish']>;
       try {
-        if (failure) throw failure;
-        result = intake.finish();
+        this.finishMessage(stream, session, intake, queueId, recipients, failure, done);
       } catch (err) {
-        this.deps.log.error('relay could not spool a message', { queueId, error: (err as Error).message });
-        return done(
+        // Nothing in here may take the process down; the client gets a temporary failure.
+        this.deps.log.error('relay failed while finishing a message', { queueId, error: (err as Error).message });
+        done(
           reply(
             451,
             '4.3.0 Mailroom could not save the message, so it was not accepted; your mail program will try again',
           ),
         );
       }
-      if (!result.ok) {
-        return done(
-          result.reason === 'nul'
-            ? reply(554, '5.6.0 Message refused: it contains NUL bytes, which email may not carry. Nothing was queued')
-            : reply(552, '5.3.4 Message refused: its header section is larger than 1 MB. Nothing was queued'),
-        );
-      }
-      const { summary } = result;
-      if (summary.fromAddresses.length === 0) {
-        return done(reply(554, '5.6.0 Message refused: it has no From: header with an address. Nothing was queued'));
-      }
-      for (const from of summary.fromAddresses) {
-        const refused = this.checkSender(from, 'From:');
-        if (refused) return done(refused);
-      }
-      const spoolRel = result.spoolFile ? path.join('spool', result.spoolFile) : null;
-      this.deps.committer
-        .commit({
-          source: 'relay',
-          queueId,
-          mailFrom,
-          recipients,
-          authUser: typeof session.user === 'string' ? session.user : null,
-          clientAddress: session.remoteAddress,
-          clientHelo: session.hostNameAppearsAs || null,
-          messageId: summary.messageId,
-          subject: summary.subject,
-          headerFrom: summary.from,
-          size: result.size,
-          body: result.body,
-          spoolPath: spoolRel,
-        })
-        .then(
-          () => done(null, `2.0.0 Ok: queued as ${queueId}`),
-          (err: Error) => {
-            if (spoolRel) removeQuietly(path.join(paths.dataDir, spoolRel));
-            this.deps.log.error('relay could not commit a message', { queueId, error: err.message });
-            done(
-              reply(
-                451,
-                '4.3.0 Mailroom could not save the message safely, so it was not accepted; your mail program will try again',
-              ),
-            );
-          },
-        );
     });
+  }
+
+  /** Why a fully received message cannot be accepted, or null when it can. */
+  private refusal(stream: SMTPServerDataStream, result: IntakeResult | null): SmtpError | null {
+    if (stream.sizeExceeded || !result) {
+      const mb = Math.floor(((this.cfg?.maxMessageBytes ?? 0) / 1024 / 1024) * 10) / 10;
+      return reply(552, `5.3.4 Message too big: Mailroom accepts messages up to ${mb} MB. Nothing was queued`);
+    }
+    if (!result.ok) {
+      return result.reason === 'nul'
+        ? reply(554, '5.6.0 Message refused: it contains NUL bytes, which email may not carry. Nothing was queued')
+        : reply(552, '5.3.4 Message refused: its header section is larger than 1 MB. Nothing was queued');
+    }
+    const { summary } = result;
+    if (summary.malformed) return reply(554, `5.6.0 Message refused: ${summary.malformed}. Nothing was queued`);
+    if (summary.fromAddresses.length === 0) {
+      return reply(554, '5.6.0 Message refused: it has no From: header with an address. Nothing was queued');
+    }
+    for (const from of summary.fromAddresses) {
+      const refused = this.checkSender(from, 'From:');
+      if (refused) return refused;
+    }
+    return null;
+  }
+
+  private finishMessage(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    intake: MessageIntake,
+    queueId: string,
+    recipients: string[],
+    failure: Error | null,
+    done: (err: SmtpError | null, message?: string) => void,
+  ): void {
+    if (failure) throw failure;
+    const result = stream.sizeExceeded ? null : intake.finish();
+    const refused = this.refusal(stream, result);
+    if (refused || !result?.ok) {
+      done(refused);
+      return;
+    }
+    const { summary } = result;
+    intake.place();
+    const envelope = session.envelope;
+    this.deps.committer
+      .commit({
+        source: 'relay',
+        queueId,
+        mailFrom: envelope.mailFrom ? envelope.mailFrom.address : '',
+        recipients,
+        authUser: typeof session.user === 'string' ? session.user : null,
+        clientAddress: session.remoteAddress,
+        clientHelo: session.hostNameAppearsAs || null,
+        messageId: summary.messageId,
+        subject: summary.subject,
+        headerFrom: summary.from,
+        size: result.size,
+        body: result.body,
+        spoolPath: result.spoolFile ? path.join('spool', result.spoolFile) : null,
+        bodyType: envelope.bodyType === '8bitmime' ? '8bitmime' : '7bit',
+        smtpUtf8: Boolean(envelope.smtpUtf8),
+      })
+      .then(
+        () => done(null, `2.0.0 Ok: queued as ${queueId}`),
+        (err: Error) => {
+          this.deps.log.error('relay could not commit a message', { queueId, error: err.message });
+          done(
+            reply(
+              451,
+              '4.3.0 Mailroom could not save the message safely, so it was not accepted; your mail program will try again',
+            ),
+          );
+        },
+      );
   }
 
   private tracePrefix(
@@ -341,7 +404,7 @@ export class RelayServer {
 
   /**
    * Graceful stop: new connections and new transactions get 421, messages already
-   * being sent finish (up to `graceMs`), then the listener closes.
+   * being sent finish (up to `graceMs`), then every remaining socket is closed.
    */
   async stop(graceMs = 30_000): Promise<void> {
     this.draining = true;
@@ -350,20 +413,22 @@ export class RelayServer {
     if (smtp) {
       while (smtp.connections.size > 0 && Date.now() < deadline) {
         for (const conn of smtp.connections) {
-          if (!conn.session.envelope?.mailFrom) {
-            conn.send(421, SHUTTING_DOWN);
-            conn.close();
-          }
+          if (!conn.session.envelope?.mailFrom) conn.send(421, SHUTTING_DOWN);
         }
         if (smtp.connections.size > 0) await new Promise((r) => setTimeout(r, 20));
       }
-      for (const conn of smtp.connections) {
-        conn.send(421, SHUTTING_DOWN);
-        conn.close();
-      }
+      for (const conn of smtp.connections) conn.send(421, SHUTTING_DOWN);
     }
     const listener = this.listener;
-    if (listener) await new Promise<void>((r) => listener.close(() => r()));
+    if (listener) {
+      const closed = new Promise<void>((r) => listener.close(() => r()));
+      // Clients that do not hang up after our 421 must not hold the shutdown.
+      const linger = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy();
+      }, CLOSE_LINGER_MS);
+      await closed;
+      clearTimeout(linger);
+    }
     this.listener = null;
     this.smtp = null;
   }
@@ -399,12 +464,4 @@ function newQueueId(): string {
 /** RFC 5322 date-time in UTC, e.g. "Sun, 22 Nov 2026 11:42:00 +0000". */
 export function rfc5322Date(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
-}
-
-function removeQuietly(file: string): void {
-  try {
-    fs.rmSync(file, { force: true });
-  } catch {
-    // an orphaned spool file is swept at the next start
-  }
 }

@@ -56,14 +56,21 @@ export class FileSecretStore implements SecretStore {
   /** Write to a temp file with 0600, fsync, rename: a crash leaves the old or the new file, never half of one. */
   private write(shape: FileShape): void {
     const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
+    // 'wx' never follows a file or link someone left at that name; it is a fresh 0600 file.
+    fs.rmSync(tmp, { force: true });
+    const fd = fs.openSync(tmp, 'wx', 0o600);
     try {
-      fs.writeFileSync(fd, `${JSON.stringify(shape, null, 2)}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      try {
+        fs.writeFileSync(fd, `${JSON.stringify(shape, null, 2)}\n`);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, this.file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
     }
-    fs.renameSync(tmp, this.file);
     fsyncDir(path.dirname(this.file));
   }
 

@@ -1,4 +1,4 @@
-import type { SecretName, SecretStoreKind } from '../../shared/domain/secrets.ts';
+import { SECRETS, type SecretName, type SecretStoreKind } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import { FileSecretStore } from './file-store.ts';
 import { KeychainSecretStore } from './keychain-store.ts';
@@ -33,9 +33,14 @@ export function createSecretStore(
   return kind === 'file' ? new FileSecretStore(opts.secretsFile) : new KeychainSecretStore(opts.installId);
 }
 
-export function validateSecretValue(value: string): string {
-  if (value.length === 0)
+export function validateSecretValue(name: SecretName, value: string): string {
+  if (value.length === 0) {
     throw new MailroomError('VALIDATION', 'The secret is empty. Type or pipe the value on standard input.');
+  }
+  const min = SECRETS[name].minLength;
+  if (value.length < min) {
+    throw new MailroomError('VALIDATION', `${name} must be at least ${min} characters long. Nothing was changed.`);
+  }
   if (value.length > 8192) throw new MailroomError('VALIDATION', 'The secret is longer than 8192 characters.');
   if (/[\r\n\0]/.test(value)) {
     throw new MailroomError('VALIDATION', 'The secret contains a line break or NUL character; give it on one line.');

@@ -1,7 +1,11 @@
 // Names of the secrets Mailroom keeps. Values never leave the secret store except to
 // the code that needs them (the relay checking a login, a route logging in).
 export const SECRETS = {
-  'relay.password': 'Password mail programs use to log in to the local relay.',
+  'relay.password': {
+    description: 'Password mail programs use to log in to the local relay.',
+    // Any program on this computer can try passwords against the relay.
+    minLength: 12,
+  },
 } as const;
 
 export type SecretName = keyof typeof SECRETS;

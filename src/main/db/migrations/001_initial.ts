@@ -10,6 +10,8 @@ CREATE TABLE messages (
   source        TEXT    NOT NULL CHECK (source IN ('relay', 'campaign', 'test')),
   queue_id      TEXT    NOT NULL UNIQUE,
   mail_from     TEXT    NOT NULL,             -- envelope sender; '' is the null sender <>
+  body_type     TEXT    NOT NULL DEFAULT '7bit' CHECK (body_type IN ('7bit', '8bitmime')),
+  smtputf8      INTEGER NOT NULL DEFAULT 0,   -- the client asked for SMTPUTF8
   auth_user     TEXT,
   client_address TEXT,
   client_helo   TEXT,
