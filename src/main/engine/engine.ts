@@ -33,7 +33,7 @@ export class Engine {
   readonly domains: DomainsService;
   readonly secrets: SecretStore;
   readonly log: Logger;
-  private running: { lock: EngineLock; relay: RelayServer; committer: GroupCommitter } | null = null;
+  private running: { lock: EngineLock; relay: RelayServer } | null = null;
 
   constructor(opts: EngineOptions) {
     this.paths = dataPaths(opts.dataDir);
@@ -65,21 +65,13 @@ export class Engine {
       });
       const address = await relay.start();
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
-      this.running = { lock, relay, committer };
+      this.running = { lock, relay };
       this.log.info('relay listening', { address: `${address.host}:${address.port}`, secrets: this.secrets.label });
       return address;
     } catch (err) {
       lock.release();
       throw err;
     }
-  }
-
-  get relayAddress(): RelayAddress | null {
-    return this.running?.relay.address ?? null;
-  }
-
-  get commitStats() {
-    return this.running?.committer.stats ?? null;
   }
 
   /** Stops the relay gracefully (open transactions finish) and releases the lock. */

@@ -12,8 +12,6 @@ export class GroupCommitter {
   private readonly enqueuer: Enqueuer;
   private pending: { message: NewMessage; resolve: (id: number) => void; reject: (err: Error) => void }[] = [];
   private scheduled = false;
-  /** Sizes of the batches written so far, for the benchmark. */
-  readonly stats = { batches: 0, messages: 0 };
 
   constructor(enqueuer: Enqueuer) {
     this.enqueuer = enqueuer;
@@ -36,8 +34,6 @@ export class GroupCommitter {
     this.pending = [];
     this.scheduled = false;
     if (batch.length === 0) return;
-    this.stats.batches++;
-    this.stats.messages += batch.length;
     try {
       const ids = this.enqueuer.insertAll(batch.map((b) => b.message));
       for (const [i, b] of batch.entries()) b.resolve(ids[i] as number);
