@@ -62,12 +62,20 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Db): void {
   for (;;) {
     let applied: string | null = null;
+    // The pragma is a no-op inside a transaction, so it is switched before BEGIN for
+    // the next migration when that one rebuilds a referenced table.
+    const next = MIGRATIONS[db.pragma('user_version', { simple: true }) as number];
+    if (next?.foreignKeysOff) db.pragma('foreign_keys = OFF');
     const step = db.transaction(() => {
       const version = refuseNewerSchema(db);
       const migration = MIGRATIONS[version];
       if (!migration) return;
       try {
         db.exec(migration.sql);
+        if (migration.foreignKeysOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`${broken.length} rows would break a foreign key`);
+        }
       } catch (err) {
         throw new MailroomError(
           'DATABASE',
@@ -77,7 +85,11 @@ export function migrate(db: Db): void {
       db.pragma(`user_version = ${version + 1}`);
       applied = migration.name;
     });
-    step.immediate();
+    try {
+      step.immediate();
+    } finally {
+      db.pragma('foreign_keys = ON');
+    }
     if (!applied) return;
   }
 }

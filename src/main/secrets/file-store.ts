@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SecretName } from '../../shared/domain/secrets.ts';
+import type { StoredSecretName } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import { fsyncDir } from '../engine/durable-fs.ts';
 import type { SecretStore } from './secret-store.ts';
 
 interface FileShape {
   version: 1;
-  secrets: Partial<Record<SecretName, string>>;
+  secrets: Record<string, string>;
 }
 
 /**
@@ -74,17 +74,17 @@ export class FileSecretStore implements SecretStore {
     fsyncDir(path.dirname(this.file));
   }
 
-  async get(name: SecretName): Promise<string | null> {
+  async get(name: StoredSecretName): Promise<string | null> {
     return this.read().secrets[name] ?? null;
   }
 
-  async set(name: SecretName, value: string): Promise<void> {
+  async set(name: StoredSecretName, value: string): Promise<void> {
     const shape = this.read();
     shape.secrets[name] = value;
     this.write(shape);
   }
 
-  async delete(name: SecretName): Promise<boolean> {
+  async delete(name: StoredSecretName): Promise<boolean> {
     const shape = this.read();
     if (!(name in shape.secrets)) return false;
     delete shape.secrets[name];

@@ -1,4 +1,4 @@
-import type { SecretName } from '../../shared/domain/secrets.ts';
+import type { StoredSecretName } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import type { SecretStore } from './secret-store.ts';
 
@@ -21,7 +21,7 @@ export class KeychainSecretStore implements SecretStore {
     this.installId = installId;
   }
 
-  private account(name: SecretName): string {
+  private account(name: StoredSecretName): string {
     return `${this.installId}/${name}`;
   }
 
@@ -35,7 +35,7 @@ export class KeychainSecretStore implements SecretStore {
     return this.keytar;
   }
 
-  async get(name: SecretName): Promise<string | null> {
+  async get(name: StoredSecretName): Promise<string | null> {
     const keytar = await this.load();
     try {
       return await keytar.getPassword(SERVICE, this.account(name));
@@ -44,7 +44,7 @@ export class KeychainSecretStore implements SecretStore {
     }
   }
 
-  async set(name: SecretName, value: string): Promise<void> {
+  async set(name: StoredSecretName, value: string): Promise<void> {
     const keytar = await this.load();
     try {
       await keytar.setPassword(SERVICE, this.account(name), value);
@@ -53,7 +53,7 @@ export class KeychainSecretStore implements SecretStore {
     }
   }
 
-  async delete(name: SecretName): Promise<boolean> {
+  async delete(name: StoredSecretName): Promise<boolean> {
     const keytar = await this.load();
     try {
       return await keytar.deletePassword(SERVICE, this.account(name));

@@ -1,4 +1,4 @@
-import { SECRETS, type SecretName, type SecretStoreKind } from '../../shared/domain/secrets.ts';
+import { SECRETS, type SecretName, type SecretStoreKind, type StoredSecretName } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import { FileSecretStore } from './file-store.ts';
 import { KeychainSecretStore } from './keychain-store.ts';
@@ -8,9 +8,9 @@ export interface SecretStore {
   readonly kind: SecretStoreKind;
   /** A sentence for status output: where secrets are kept. */
   readonly label: string;
-  get(name: SecretName): Promise<string | null>;
-  set(name: SecretName, value: string): Promise<void>;
-  delete(name: SecretName): Promise<boolean>;
+  get(name: StoredSecretName): Promise<string | null>;
+  set(name: StoredSecretName, value: string): Promise<void>;
+  delete(name: StoredSecretName): Promise<boolean>;
 }
 
 export function parseSecretStoreKind(text: string | undefined): SecretStoreKind {

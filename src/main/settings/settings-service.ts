@@ -1,4 +1,5 @@
 import {
+  crossCheckSettings,
   isSettingKey,
   SETTING_KEYS,
   SETTINGS,
@@ -81,6 +82,8 @@ export class SettingsService {
         `${k} cannot be ${JSON.stringify(value)}: ${why}. ${SETTINGS[k].description} Nothing was changed.`,
       );
     }
+    const conflict = crossCheckSettings({ ...this.all(), [k]: parsed.data });
+    if (conflict) throw new MailroomError('INVALID_SETTING', `${conflict} Nothing was changed.`);
     this.upsert.run(k, JSON.stringify(parsed.data), Date.now());
     return parsed.data as SettingValue<SettingKey>;
   }

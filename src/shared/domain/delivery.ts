@@ -12,7 +12,7 @@ export const DELIVERY_STATUSES = [
 export const deliveryStatusSchema = z.enum(DELIVERY_STATUSES);
 export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
 
-export const MESSAGE_SOURCES = ['relay', 'campaign', 'test'] as const;
+export const MESSAGE_SOURCES = ['relay', 'campaign', 'test', 'bounce'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
 
 export const statusReportSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration, parseRetrySchedule } from './durations.ts';
 
 // Every setting the engine understands, with its type, default and a sentence a
 // person can read. Values are validated here whether they arrive from the CLI, IPC
@@ -19,6 +20,46 @@ function isIpLiteral(v: string): boolean {
   // IPv6: hex groups and colons, at most one '::'. Good enough to refuse typos; the
   // socket layer has the final word when the relay binds.
   return /^[0-9a-fA-F:]+$/.test(v) && v.includes(':') && v.split('::').length <= 2;
+}
+
+// A DNS host name (ASCII or its punycode form); IP literals are allowed where it makes sense.
+const hostName = z
+  .string()
+  .trim()
+  .max(253)
+  .refine(
+    (v) =>
+      v === '' ||
+      isIpLiteral(v) ||
+      /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(v),
+    {
+      message: 'use a host name such as smtp.example.com or an IP address',
+    },
+  );
+
+const duration = (min: number) =>
+  z.string().superRefine((v, ctx) => {
+    const ms = parseDuration(v);
+    if (typeof ms === 'string') ctx.addIssue({ code: 'custom', message: ms });
+    else if (ms < min) ctx.addIssue({ code: 'custom', message: `use at least ${min / 1000} seconds` });
+  });
+
+/** `host`, `host:port`, `[v6]:port`, comma separated; IP addresses only (no lookup to find the DNS server). */
+export function parseDnsServers(text: string): { host: string; port: number }[] | string {
+  const out: { host: string; port: number }[] = [];
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m =
+      /^\[([0-9a-f:]+)\](?::(\d+))?$/i.exec(raw) ?? /^([0-9.]+)(?::(\d+))?$/.exec(raw) ?? /^([0-9a-f:]+)()$/i.exec(raw);
+    const port = m?.[2] ? Number(m[2]) : 53;
+    if (!m || !isIpLiteral(m[1] as string) || port < 1 || port > 65535) {
+      return `"${raw}" is not a DNS server address; write an IP address, optionally with a port: 127.0.0.1:5353 or [::1]:5353`;
+    }
+    out.push({ host: m[1] as string, port });
+  }
+  return out;
 }
 
 type Kind = 'string' | 'integer' | 'boolean';
@@ -89,6 +130,137 @@ export const SETTINGS = {
     600,
     'Longest a single relay connection may stay open, in seconds (guards against slow clients holding connections).',
   ),
+
+  // --- Delivery ---------------------------------------------------------------
+  'delivery.route': def(
+    'string',
+    z.enum(['direct', 'smarthost']),
+    'direct',
+    'How mail leaves this computer: "direct" to each recipient\'s mail server (MX), or "smarthost" through your provider (set smarthost.*).',
+  ),
+  'delivery.ehloName': def(
+    'string',
+    hostName,
+    '',
+    "Name Mailroom introduces itself with (EHLO). Empty: this computer's host name. Ideally the name your IP address resolves back to.",
+  ),
+  'delivery.maxConnections': def(
+    'integer',
+    z.number().int().min(1).max(200),
+    20,
+    'Most outgoing SMTP connections open at once, over all destinations.',
+  ),
+  'delivery.maxConnectionsPerDestination': def(
+    'integer',
+    z.number().int().min(1).max(50),
+    5,
+    "Most outgoing connections to one destination (a recipient domain's mail servers, or the smarthost).",
+  ),
+  'direct.ratePerMinute': def(
+    'integer',
+    z.number().int().min(0).max(1_000_000),
+    0,
+    'Direct route: most messages per minute to one recipient domain (0 = no limit).',
+  ),
+  'direct.dailyCap': def(
+    'integer',
+    z.number().int().min(0).max(10_000_000),
+    0,
+    'Direct route: most recipients per day (0 = no limit). When reached, mail waits until the next day; nothing fails.',
+  ),
+  'smarthost.preset': def(
+    'string',
+    z.string().regex(/^[a-z0-9-]{0,40}$/, 'use a provider id from "mailroom smarthost presets"'),
+    '',
+    'Provider the smarthost settings came from (see "mailroom smarthost presets"); informational.',
+  ),
+  'smarthost.host': def(
+    'string',
+    hostName,
+    '',
+    'Smarthost (provider) SMTP server name, e.g. email-smtp.eu-west-1.amazonaws.com.',
+  ),
+  'smarthost.port': def(
+    'integer',
+    z.number().int().min(1).max(65535),
+    587,
+    'Smarthost SMTP port (587 for STARTTLS, 465 for TLS).',
+  ),
+  'smarthost.security': def(
+    'string',
+    z.enum(['starttls', 'tls', 'none']),
+    'starttls',
+    'Smarthost connection security: "starttls" (required, port 587), "tls" (implicit TLS, port 465), or "none" (only to a smarthost on this computer).',
+  ),
+  'smarthost.username': def(
+    'string',
+    z
+      .string()
+      .max(256)
+      .regex(/^[^\r\n\0]*$/, 'use a single line'),
+    '',
+    'User name for the smarthost; the password is the secret smarthost.password.',
+  ),
+  'smarthost.ratePerMinute': def(
+    'integer',
+    z.number().int().min(0).max(1_000_000),
+    0,
+    'Smarthost route: most messages per minute (0 = no limit); e.g. 840 for an ESP allowing 14 per second.',
+  ),
+  'smarthost.dailyCap': def(
+    'integer',
+    z.number().int().min(0).max(10_000_000),
+    0,
+    'Smarthost route: most recipients per day (0 = no limit; Gmail allows 500, Google Workspace 2000). When reached, mail waits until the next day; nothing fails.',
+  ),
+  'retry.schedule': def(
+    'string',
+    z.string().superRefine((v, ctx) => {
+      const r = parseRetrySchedule(v);
+      if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+    }),
+    '5m,10m,20m,40m,1h,2h,4h',
+    'Waits between delivery attempts after a temporary failure; the last one repeats.',
+  ),
+  'retry.lifetime': def(
+    'string',
+    duration(60_000),
+    '5d',
+    'How long a message keeps being retried before it is returned to the sender as undeliverable.',
+  ),
+  'retry.bounceLifetime': def(
+    'string',
+    duration(60_000),
+    '1d',
+    'Queue lifetime for bounce reports Mailroom itself sends (shorter: nobody is waiting for them).',
+  ),
+  'delivery.dnsServers': def(
+    'string',
+    z.string().superRefine((v, ctx) => {
+      const r = parseDnsServers(v);
+      if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+    }),
+    '',
+    "Test setting: DNS servers for MX lookups (e.g. 127.0.0.1:5353). Empty: the system's resolvers.",
+  ),
+  'delivery.mxPort': def(
+    'integer',
+    z.number().int().min(1).max(65535),
+    25,
+    "Test setting: port used to reach recipients' mail servers on the direct route. Leave at 25.",
+  ),
+  'delivery.replyTimeoutSeconds': def(
+    'integer',
+    z.number().int().min(1).max(3600),
+    300,
+    'How long to wait for each reply from a receiving server before giving up on the attempt.',
+  ),
+  'delivery.leaseSeconds': def(
+    'integer',
+    z.number().int().min(5).max(86400),
+    900,
+    'Longest one delivery attempt may take. A delivery whose attempt was cut off (a crash) is retried after this.',
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -118,4 +290,21 @@ export function settingsDefaults(): Settings {
   const out: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) out[key] = SETTINGS[key].default;
   return out as Settings;
+}
+
+const LOOPBACK_NAMES = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
+
+/**
+ * Rules that involve more than one setting. Checked whenever a setting changes, so
+ * a combination that would send a password in clear over the network is never stored.
+ */
+export function crossCheckSettings(values: Settings): string | null {
+  if (
+    values['smarthost.security'] === 'none' &&
+    values['smarthost.host'] &&
+    !LOOPBACK_NAMES.test(values['smarthost.host'])
+  ) {
+    return `smarthost.security "none" is allowed only for a smarthost on this computer (127.0.0.1, ::1 or localhost), not "${values['smarthost.host']}": your password and mail would cross the network unencrypted. Use "starttls" (port 587) or "tls" (port 465).`;
+  }
+  return null;
 }

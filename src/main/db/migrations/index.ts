@@ -1,4 +1,15 @@
 import { sql as initial } from './001_initial.ts';
+import { sql as delivery } from './002_delivery.ts';
+
+export interface Migration {
+  name: string;
+  sql: string;
+  /** Rebuilds a table other tables reference: run with foreign keys off, then check them. */
+  foreignKeysOff?: boolean;
+}
 
 /** Ordered list; the position + 1 is the schema version stored in user_version. */
-export const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: '001_initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '001_initial', sql: initial },
+  { name: '002_delivery', sql: delivery, foreignKeysOff: true },
+];
