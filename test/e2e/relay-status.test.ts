@@ -36,6 +36,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-e2e-'));
   engine = new Engine({ dataDir, secretStore: 'file', log: silentLogger });
   engine.settings.set('relay.port', 0);
+  engine.settings.set('delivery.paused', true);
   engine.domains.add('example.com');
   relayPort = (await engine.start('app', { authFailureDelayMs: 10 })).port;
   await sendThroughRelay(2);

@@ -25,6 +25,9 @@ export async function startRelay(
   const dir = tempDir();
   const engine = new Engine({ dataDir: dir, secretStore: 'file', log: silentLogger });
   engine.settings.set('relay.port', 0);
+  // Relay tests only look at what was queued: nothing leaves (and no DNS query is made)
+  // unless a test turns sending on and points it at loopback peers.
+  engine.settings.set('delivery.paused', true);
   for (const [k, v] of Object.entries(opts.settings ?? {})) engine.settings.setFromText(k, v);
   for (const d of opts.domains ?? ['example.com']) engine.domains.add(d);
   const address = await engine.start('serve', { authFailureDelayMs: opts.authFailureDelayMs ?? 10 });

@@ -17,6 +17,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('mailroom command line', () => {
   it('validates settings with clear errors and leaves the old value in place', async () => {
     expect((await mailroom(['settings', 'set', 'relay.port', '0'], env)).code).toBe(0);
+    expect((await mailroom(['settings', 'set', 'delivery.paused', 'true'], env)).code).toBe(0);
     const bad = await mailroom(['settings', 'set', 'relay.port', '70000'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/relay\.port cannot be 70000.*Nothing was changed/);

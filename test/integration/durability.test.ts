@@ -77,6 +77,7 @@ describe('a message answered 250 is never lost', () => {
     };
     await cli(['domains', 'add', 'example.com']);
     await cli(['settings', 'set', 'relay.port', '0']);
+    await cli(['settings', 'set', 'delivery.paused', 'true']);
     const creds = JSON.parse(await cli(['relay', 'credentials', '--show-password', '--json']));
 
     const { child, port } = await startServe(env);

@@ -5,6 +5,7 @@ import { runningEngine } from '../engine/engine-lock.ts';
 import { resolveDataDir } from '../engine/paths.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
+import * as delivery from './delivery-commands.ts';
 import type { CliOptions } from './main.ts';
 
 // Thin adapters: parse the words, call one engine service, print the result.
@@ -43,6 +44,14 @@ export async function runCommand(words: string[], opts: CliOptions): Promise<num
       return withEngine(opts, (engine) => credentials(engine, out, opts));
     case 'domains':
       return withEngine(opts, (engine) => domains(engine, out, sub, rest));
+    case 'dkim':
+      return withEngine(opts, (engine) => delivery.dkim(engine, out, sub, rest, opts));
+    case 'log':
+      return withEngine(opts, (engine) => delivery.log(engine, out, sub ? [sub, ...rest] : rest, opts));
+    case 'retry':
+      return withEngine(opts, (engine) => delivery.retry(engine, out, sub ? [sub, ...rest] : rest, opts));
+    case 'smarthost':
+      return withEngine(opts, (engine) => delivery.smarthost(engine, out, sub, rest, opts));
     default:
       return usage(`Unknown command "${command}".`);
   }
@@ -108,6 +117,14 @@ function status(engine: Engine, out: Out): number {
       `Secrets kept in:  ${s.secretStore}`,
       `Data folder:      ${s.dataDir}`,
       `Messages:         ${s.messages}`,
+      `Sending route:    ${s.delivery.route}, to ${s.delivery.target}`,
+      ...(s.delivery.dailyCap
+        ? [`Daily limit:      ${s.delivery.dailyCap.sentToday} of ${s.delivery.dailyCap.cap} recipients used today`]
+        : []),
+      ...(s.delivery.waiting ? [`Waiting:          ${s.delivery.waiting}`] : []),
+      ...s.delivery.unsignedDomains.map(
+        (d) => `Unsigned:         ${d} has no DKIM key, so its mail is sent unsigned. Run: mailroom dkim generate ${d}`,
+      ),
       'Deliveries:',
       counts,
     ].join('\n'),

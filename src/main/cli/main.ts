@@ -17,6 +17,16 @@ Commands:
                                      the login mail programs use for the relay
   domains list | add DOMAIN | remove DOMAIN
                                      the domains you send from
+  dkim generate DOMAIN [--selector S] [--algorithm rsa-2048|ed25519]
+  dkim import DOMAIN --selector S --key FILE
+                                     make or import a DKIM key; prints the DNS record to add
+  dkim list | show DOMAIN --selector S | remove DOMAIN --selector S
+  log [--message ID] [--recipient ADDRESS] [--limit N]
+                                     deliveries and every attempt, newest first
+  retry DELIVERY | --route direct|smarthost | --all
+                                     try again now (also lifts a route's pause)
+  smarthost presets                  the providers Mailroom knows
+  smarthost use PRESET [--region R]  send through that provider
 
 Options:
   --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)
@@ -61,6 +71,15 @@ function parse(argv: string[]) {
       json: { type: 'boolean', default: false },
       rotate: { type: 'boolean', default: false },
       'show-password': { type: 'boolean', default: false },
+      message: { type: 'string' },
+      recipient: { type: 'string' },
+      limit: { type: 'string' },
+      selector: { type: 'string' },
+      algorithm: { type: 'string' },
+      key: { type: 'string' },
+      route: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      region: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

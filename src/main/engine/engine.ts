@@ -3,8 +3,14 @@ import path from 'node:path';
 import type { DeliveryStatus, StatusReport } from '../../shared/domain/delivery.ts';
 import { DELIVERY_STATUSES } from '../../shared/domain/delivery.ts';
 import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
+import type { Settings } from '../../shared/domain/settings.ts';
 import { type Db, openDatabase } from '../db/connection.ts';
+import { Dispatcher, localDay } from '../delivery/dispatcher.ts';
+import { MessageLoader } from '../delivery/outgoing-message.ts';
+import { RoutePauses } from '../delivery/route-pauses.ts';
+import { DkimService } from '../dkim/dkim-service.ts';
 import { DomainsService } from '../domains/domains-service.ts';
+import { DeliveryQueue } from '../queue/delivery-queue.ts';
 import { Enqueuer } from '../queue/enqueue.ts';
 import { GroupCommitter } from '../queue/group-commit.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
@@ -32,8 +38,11 @@ export class Engine {
   readonly settings: SettingsService;
   readonly domains: DomainsService;
   readonly secrets: SecretStore;
+  readonly dkim: DkimService;
+  readonly queue: DeliveryQueue;
+  readonly pauses: RoutePauses;
   readonly log: Logger;
-  private running: { lock: EngineLock; relay: RelayServer } | null = null;
+  private running: { lock: EngineLock; relay: RelayServer; dispatcher: Dispatcher } | null = null;
 
   constructor(opts: EngineOptions) {
     this.paths = dataPaths(opts.dataDir);
@@ -44,16 +53,27 @@ export class Engine {
     this.domains = new DomainsService(this.db);
     const installId = this.db.prepare("SELECT value FROM meta WHERE key = 'install_id'").pluck().get() as string;
     this.secrets = createSecretStore(opts.secretStore, { installId, secretsFile: this.paths.secretsFile });
+    this.dkim = new DkimService(this.db, this.secrets, this.domains);
+    this.queue = new DeliveryQueue(this.db, new Enqueuer(this.db));
+    this.pauses = new RoutePauses(this.db);
   }
 
-  /** Takes the engine lock, makes sure relay credentials exist, and starts the relay. */
+  /** Takes the engine lock, makes sure relay credentials exist, and starts the relay and the dispatcher. */
   async start(kind: 'serve' | 'app', relayOptions: { authFailureDelayMs?: number } = {}): Promise<RelayAddress> {
     if (this.running) throw new Error('engine already started');
     const lock = EngineLock.acquire(this.paths, kind);
     try {
       await ensureRelayCredentials(this.settings, this.secrets);
       this.sweepSpool();
-      const committer = new GroupCommitter(new Enqueuer(this.db));
+      const dispatcher = new Dispatcher({
+        queue: this.queue,
+        loader: new MessageLoader(this.db, this.paths.dataDir, this.dkim),
+        settings: this.settings,
+        secrets: this.secrets,
+        pauses: this.pauses,
+        log: this.log,
+      });
+      const committer = new GroupCommitter(new Enqueuer(this.db), () => dispatcher.wake());
       const relay = new RelayServer({
         paths: this.paths,
         settings: this.settings,
@@ -65,7 +85,8 @@ export class Engine {
       });
       const address = await relay.start();
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
-      this.running = { lock, relay };
+      dispatcher.start();
+      this.running = { lock, relay, dispatcher };
       this.log.info('relay listening', { address: `${address.host}:${address.port}`, secrets: this.secrets.label });
       return address;
     } catch (err) {
@@ -74,12 +95,21 @@ export class Engine {
     }
   }
 
-  /** Stops the relay gracefully (open transactions finish) and releases the lock. */
+  /** Look for due work now (after "retry now" or a settings change in this process). */
+  poke(): void {
+    this.running?.dispatcher.poke();
+  }
+
+  /**
+   * Stops the relay gracefully (open transactions finish), then the dispatcher
+   * (transactions on the wire finish), and releases the lock.
+   */
   async stop(graceMs?: number): Promise<void> {
     const running = this.running;
     if (!running) return;
     this.running = null;
     await running.relay.stop(graceMs);
+    await running.dispatcher.stop(graceMs);
     running.lock.release();
   }
 
@@ -136,6 +166,37 @@ export class Engine {
       sendingDomains: this.domains.list(),
       messages,
       deliveries: counts,
+      delivery: this.deliveryStatus(s),
+    };
+  }
+
+  private deliveryStatus(s: Settings): StatusReport['delivery'] {
+    const route = s['delivery.route'];
+    const cap = route === 'smarthost' ? s['smarthost.dailyCap'] : s['direct.dailyCap'];
+    const sentToday = this.queue.sentToday(route, localDay(Date.now()));
+    const live = this.running?.dispatcher.state().waiting;
+    let waiting: string | null = live ?? null;
+    if (!this.running) {
+      // Another process (or nobody) runs the dispatcher: say what the database knows.
+      waiting = s['delivery.paused']
+        ? 'Sending is paused (delivery.paused). Mail is queued and leaves when sending is resumed.'
+        : (this.pauses.get(route)?.reason ??
+          (cap > 0 && sentToday >= cap
+            ? `The daily limit of ${cap} recipients for the ${route} route is reached; mail waits until tomorrow.`
+            : null));
+    }
+    const security = { starttls: 'STARTTLS', tls: 'TLS', none: 'no encryption' }[s['smarthost.security']];
+    return {
+      route,
+      target:
+        route === 'direct'
+          ? "each recipient's mail server (MX)"
+          : s['smarthost.host']
+            ? `${s['smarthost.host']}:${s['smarthost.port']} (${security})`
+            : 'no smarthost set',
+      waiting,
+      dailyCap: cap > 0 ? { cap, sentToday } : null,
+      unsignedDomains: this.dkim.domainsWithoutKey(),
     };
   }
 }

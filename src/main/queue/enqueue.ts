@@ -20,6 +20,8 @@ export interface NewMessage {
   body?: Buffer | null;
   /** Relative to the data folder; the file is already fsynced in place. */
   spoolPath?: string | null;
+  /** A bounce report: the message it reports on. */
+  bounceOf?: number | null;
 }
 
 /**
@@ -36,9 +38,9 @@ export class Enqueuer {
     this.db = db;
     this.insertMessage = db.prepare(
       `INSERT INTO messages (source, queue_id, mail_from, body_type, smtputf8, auth_user, client_address,
-         client_helo, message_id, subject, header_from, size, body, spool_path, created_at)
+         client_helo, message_id, subject, header_from, size, body, spool_path, bounce_of, created_at)
        VALUES (@source, @queueId, @mailFrom, @bodyType, @smtpUtf8, @authUser, @clientAddress,
-         @clientHelo, @messageId, @subject, @headerFrom, @size, @body, @spoolPath, @now)`,
+         @clientHelo, @messageId, @subject, @headerFrom, @size, @body, @spoolPath, @bounceOf, @now)`,
     );
     this.insertDelivery = db.prepare(
       `INSERT INTO deliveries (message_id, recipient, domain, status, next_attempt_at, created_at, updated_at)
@@ -66,6 +68,7 @@ export class Enqueuer {
       size: m.size,
       body: m.body ?? null,
       spoolPath: m.spoolPath ?? null,
+      bounceOf: m.bounceOf ?? null,
       now,
     });
     const messageId = Number(messageRow.lastInsertRowid);

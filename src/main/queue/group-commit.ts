@@ -12,9 +12,12 @@ export class GroupCommitter {
   private readonly enqueuer: Enqueuer;
   private pending: { message: NewMessage; resolve: (id: number) => void; reject: (err: Error) => void }[] = [];
   private scheduled = false;
+  private readonly onCommitted: () => void;
 
-  constructor(enqueuer: Enqueuer) {
+  /** @param onCommitted called after each batch is durable (the dispatcher looks for new work). */
+  constructor(enqueuer: Enqueuer, onCommitted: () => void = () => {}) {
     this.enqueuer = enqueuer;
+    this.onCommitted = onCommitted;
   }
 
   commit(message: NewMessage): Promise<number> {
@@ -37,6 +40,7 @@ export class GroupCommitter {
     try {
       const ids = this.enqueuer.insertAll(batch.map((b) => b.message));
       for (const [i, b] of batch.entries()) b.resolve(ids[i] as number);
+      this.onCommitted();
       return;
     } catch (err) {
       // A message the schema refuses fails alone; anything else (busy, I/O) would fail
@@ -50,6 +54,7 @@ export class GroupCommitter {
       try {
         const [id] = this.enqueuer.insertAll([b.message]);
         b.resolve(id as number);
+        this.onCommitted();
       } catch (err) {
         b.reject(err as Error);
       }

@@ -29,5 +29,36 @@ export const statusReportSchema = z.object({
   sendingDomains: z.array(z.string()),
   messages: z.number(),
   deliveries: z.record(deliveryStatusSchema, z.number()),
+  delivery: z.object({
+    route: z.enum(['direct', 'smarthost']),
+    /** Where mail goes, in words: "each recipient's mail server" or "smtp.example.com:587 (STARTTLS)". */
+    target: z.string(),
+    /** Why nothing is leaving right now, in plain words; null when mail flows. */
+    waiting: z.string().nullable(),
+    dailyCap: z.object({ cap: z.number(), sentToday: z.number() }).nullable(),
+    /** Sending domains with no DKIM key: their mail goes out unsigned. */
+    unsignedDomains: z.array(z.string()),
+  }),
 });
 export type StatusReport = z.infer<typeof statusReportSchema>;
+
+/**
+ * Why a delivery attempt ended the way it did, as derived from the receiving server's
+ * reply or the transport error. `reputation` means an IP/domain reputation or block
+ * list (DNSBL) refusal; `policy` a content-independent policy refusal (DMARC, SPF…).
+ */
+export const DELIVERY_CATEGORIES = [
+  'recipient',
+  'mailbox-full',
+  'rate-limit',
+  'reputation',
+  'policy',
+  'dns',
+  'network',
+  'tls',
+  'auth',
+  'protocol',
+  'content',
+  'unknown',
+] as const;
+export type DeliveryCategory = (typeof DELIVERY_CATEGORIES)[number];

@@ -132,6 +132,12 @@ export const SETTINGS = {
   ),
 
   // --- Delivery ---------------------------------------------------------------
+  'delivery.paused': def(
+    'boolean',
+    z.boolean(),
+    false,
+    'Pause sending: mail is still accepted and queued, but nothing leaves until sending is resumed.',
+  ),
   'delivery.route': def(
     'string',
     z.enum(['direct', 'smarthost']),

@@ -57,6 +57,9 @@ CREATE TABLE route_pauses (
   reason     TEXT    NOT NULL,
   code       INTEGER,
   response   TEXT,
+  -- A hash of the route's settings and password when it was paused: when either
+  -- changes, the dispatcher tries again on its own.
+  fingerprint TEXT,
   paused_at  INTEGER NOT NULL
 );
 

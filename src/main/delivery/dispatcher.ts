@@ -1,0 +1,920 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { DeliveryCategory } from '../../shared/domain/delivery.ts';
+import { parseDnsServers, type Settings } from '../../shared/domain/settings.ts';
+import { buildDsn } from '../bounce/dsn.ts';
+import type { Logger } from '../engine/log.ts';
+import type { ClaimedDelivery, DeliveryQueue, Outcome } from '../queue/delivery-queue.ts';
+import type { NewMessage } from '../queue/enqueue.ts';
+import { RetryPolicy } from '../queue/retry-policy.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { SettingsService } from '../settings/settings-service.ts';
+import { classifyReply, classifyTransportError, type Stage } from './classify-response.ts';
+import { createMxResolver, type MxResolver } from './mx-resolver.ts';
+import type { MessageLoader, OutgoingMessage } from './outgoing-message.ts';
+import type { RoutePauses } from './route-pauses.ts';
+import { HopOpenError, SmtpHop, type TransactionResult } from './smtp-hop.ts';
+
+// The dispatcher: claims due deliveries, groups them into SMTP transactions, and
+// runs them over a bounded set of connections per destination. It holds no state
+// that matters across a crash: everything it decides is in the database, and a
+// claimed delivery it never finished comes back when its lease runs out.
+
+type RouteName = 'direct' | 'smarthost';
+
+interface Config {
+  route: RouteName;
+  paused: boolean;
+  ehloName: string;
+  timeoutMs: number;
+  leaseMs: number;
+  maxConnections: number;
+  perDestination: number;
+  ratePerMinute: number;
+  dailyCap: number;
+  mxPort: number;
+  dnsServers: { host: string; port: number }[];
+  smarthost: { host: string; port: number; security: 'starttls' | 'tls' | 'none'; username: string };
+  retry: RetryPolicy;
+  loadedAt: number;
+}
+
+/** One SMTP transaction to be: recipients of one message going to one destination. */
+interface Job {
+  destination: Destination;
+  messageId: number;
+  deliveries: ClaimedDelivery[];
+  claimedAt: number;
+}
+
+interface Destination {
+  key: string;
+  route: RouteName;
+  /** Recipient domain on the direct route. */
+  domain: string | null;
+  jobs: Job[];
+  /** Workers (connections) serving this destination, busy or waiting for a job. */
+  active: number;
+  /** Workers waiting for a job; called when jobs arrive. */
+  waiters: (() => void)[];
+  nextStartAt: number;
+}
+
+interface Verdict {
+  action: 'delivered' | 'defer' | 'bounce' | 'unknown';
+  category: DeliveryCategory | null;
+  code: number | null;
+  enhanced: string | null;
+  response: string | null;
+  detail: string;
+}
+
+interface AttemptContext {
+  route: RouteName;
+  remoteHost: string | null;
+  tls: boolean | null;
+}
+
+/** Most recipients in one transaction; RFC 5321 requires servers to take at least 100. */
+const MAX_RCPTS_PER_TRANSACTION = 100;
+/** Most deliveries held in memory per connection slot. */
+const JOBS_PER_CONNECTION = 20;
+/** How long a connection with nothing to do stays open for the next batch. */
+const IDLE_CONNECTION_MS = 2000;
+
+export interface DispatcherOptions {
+  queue: DeliveryQueue;
+  loader: MessageLoader;
+  settings: SettingsService;
+  secrets: SecretStore;
+  pauses: RoutePauses;
+  log: Logger;
+}
+
+export interface DispatcherState {
+  route: RouteName;
+  /** Why nothing is leaving right now, in plain words; null when sending. */
+  waiting: string | null;
+  connections: number;
+  inFlight: number;
+}
+
+export class Dispatcher {
+  private readonly o: DispatcherOptions;
+  private cfg: Config;
+  private resolver: MxResolver;
+  private resolverKey = '';
+  private readonly destinations = new Map<string, Destination>();
+  private inFlight = 0;
+  /** Ids of deliveries this dispatcher holds (claimed, not yet recorded); their leases are ours. */
+  private readonly holding = new Set<number>();
+  private connections = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private running = false;
+  private idle: (() => void)[] = [];
+  private waiting: string | null = null;
+  private nextReclaimAt = 0;
+  private nextPauseCheckAt = 0;
+  private clock = { wall: Date.now(), mono: performance.now() };
+  private completions: { outcomes: Outcome[]; bounces: Map<number, BounceEntry>; counts: Map<string, number> } =
+    emptyCompletions();
+  private flushScheduled = false;
+  private pokedSettings = false;
+  private readonly unsignedWarned = new Set<string>();
+
+  constructor(opts: DispatcherOptions) {
+    this.o = opts;
+    this.cfg = this.loadConfig(Date.now());
+    this.resolver = this.makeResolver();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const n = this.o.queue.reclaimExpired(Date.now());
+    if (n > 0) this.o.log.warn('deliveries whose attempt did not finish are queued again', { count: n });
+    this.nextReclaimAt = Date.now() + 10_000;
+    this.schedule(0);
+  }
+
+  /** New mail was queued: look for work now. */
+  wake(): void {
+    if (this.running) this.schedule(0);
+  }
+
+  /** Something changed (retry now, settings, a password): reread the settings and look again now. */
+  poke(): void {
+    if (!this.running) return;
+    this.pokedSettings = true;
+    this.schedule(0);
+  }
+
+  state(): DispatcherState {
+    return { route: this.cfg.route, waiting: this.waiting, connections: this.connections, inFlight: this.inFlight };
+  }
+
+  /**
+   * Stops claiming, gives back what has not started, and waits (up to graceMs) for
+   * transactions on the wire to finish. Anything still running after that keeps its
+   * lease and is retried at the next start.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = Date.now();
+    for (const dest of this.destinations.values()) {
+      this.releaseJobs(dest.jobs.splice(0), now, null);
+      for (const wake of dest.waiters.splice(0)) wake();
+    }
+    if (this.connections > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, graceMs);
+        this.idle.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.flush();
+  }
+
+  // --- scheduling -------------------------------------------------------------
+
+  private schedule(delayMs: number): void {
+    const at = Date.now() + Math.max(0, delayMs);
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, delayMs));
+  }
+
+  private tick(): void {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (!this.running) return;
+    const now = Date.now();
+    try {
+      this.followClock(now);
+      if (this.pokedSettings || now - this.cfg.loadedAt > 1000) this.reloadConfig(now);
+      this.pokedSettings = false;
+      if (now >= this.nextReclaimAt) {
+        // Our own slow attempts keep their rows: only leases nobody is working on come back.
+        this.o.queue.reclaimExpired(now, this.holding);
+        this.nextReclaimAt = now + 10_000;
+      }
+      const delay = this.claimWork(now);
+      this.schedule(delay);
+    } catch (err) {
+      this.o.log.error('the dispatcher could not read the queue; trying again in 5 s', {
+        error: (err as Error).message,
+      });
+      this.schedule(5000);
+    }
+  }
+
+  /** Claims what can be sent now; returns how long to wait before looking again. */
+  private claimWork(now: number): number {
+    const cfg = this.cfg;
+    if (cfg.paused) {
+      this.waiting = 'Sending is paused (delivery.paused). Mail is queued and leaves when sending is resumed.';
+      return 1000;
+    }
+    const pause = this.o.pauses.get(cfg.route);
+    if (pause) {
+      this.waiting = pause.reason;
+      if (now >= this.nextPauseCheckAt) {
+        this.nextPauseCheckAt = now + 5000;
+        void this.resumeIfChanged(pause.fingerprint);
+      }
+      return 1000;
+    }
+    const problem = this.routeProblem();
+    if (problem) {
+      void this.pauseRoute(problem, null, null);
+      return 1000;
+    }
+    const maxInFlight = cfg.maxConnections * JOBS_PER_CONNECTION;
+    let limit = maxInFlight - this.inFlight;
+    if (cfg.dailyCap > 0) {
+      const left = cfg.dailyCap - this.o.queue.sentToday(cfg.route, localDay(now)) - this.inFlight;
+      if (left <= 0) {
+        if (this.inFlight > 0) return 1000;
+        const resume = nextLocalMidnight(now);
+        this.waiting = `The daily limit of ${cfg.dailyCap} recipients for the ${cfg.route} route is reached (${cfg.route}.dailyCap). Mail waits and sending resumes at ${new Date(resume).toLocaleTimeString()}; nothing fails.`;
+        return Math.min(60_000, resume - now);
+      }
+      limit = Math.min(limit, left);
+    }
+    this.waiting = null;
+    // Work is claimed in batches, once what is in memory has drained to half, so a busy
+    // queue costs one claim transaction per batch rather than one per message. Workers
+    // call schedule(0) as their backlog drains, so the wait here is only a fallback.
+    if (this.inFlight > maxInFlight / 2) return 1000;
+    const backlog = this.destinationBacklog();
+    const exclude: string[] = [];
+    if (cfg.route === 'smarthost') {
+      const waiting = this.destinations.get('smarthost')?.jobs.length ?? 0;
+      if (waiting >= backlog / 2) return 1000;
+      limit = Math.min(limit, backlog - waiting);
+    } else {
+      for (const dest of this.destinations.values())
+        if (dest.domain && dest.jobs.length >= backlog) exclude.push(dest.domain);
+    }
+    const claimed = this.o.queue.claim({ now, leaseMs: cfg.leaseMs, limit, excludeDomains: exclude });
+    if (claimed.length > 0) this.dispatch(claimed);
+    return claimed.length === limit ? 0 : this.nextDueDelay(now);
+  }
+
+  /** Jobs a destination may hold in memory: enough to keep its connections busy, fewer when rate-limited. */
+  private destinationBacklog(): number {
+    const cfg = this.cfg;
+    const byConnections = cfg.perDestination * JOBS_PER_CONNECTION;
+    return cfg.ratePerMinute > 0
+      ? Math.max(1, Math.min(byConnections, Math.ceil(cfg.ratePerMinute / 2)))
+      : byConnections;
+  }
+
+  private nextDueDelay(now: number): number {
+    const due = this.o.queue.nextDueAt();
+    // Look at least every second: another process (the CLI's "retry now", a
+    // settings change) may have made something due without telling us.
+    // Something due that was not claimed waits for a busy or rate-limited destination,
+    // whose workers call schedule(0) when they drain; 100 ms is only the fallback.
+    return due === null ? 1000 : Math.min(1000, Math.max(100, due - now));
+  }
+
+  /**
+   * Timers run on a monotonic clock, retry times are wall-clock. When the two drift
+   * apart (the computer slept, or the clock was changed), repair the schedule: spread
+   * out retries that all fell due at once, and pull in ones pushed too far ahead.
+   */
+  private followClock(now: number): void {
+    const mono = performance.now();
+    const drift = now - this.clock.wall - (mono - this.clock.mono);
+    this.clock = { wall: now, mono };
+    if (drift > 60_000) {
+      const n = this.o.queue.spreadOverdue(now, 5 * 60_000);
+      if (n)
+        this.o.log.info('the clock jumped forward (sleep?); spreading overdue retries over 5 minutes', { count: n });
+    } else if (drift < -60_000) {
+      const n = this.o.queue.clampFuture(now, this.cfg.retry.maxStepMs);
+      if (n) this.o.log.info('the clock went back; pulling in retries scheduled too far ahead', { count: n });
+    }
+  }
+
+  private dispatch(claimed: ClaimedDelivery[]): void {
+    const byJob = new Map<string, Job>();
+    for (const d of claimed) {
+      const destKey = this.cfg.route === 'smarthost' ? 'smarthost' : `direct:${d.domain}`;
+      let dest = this.destinations.get(destKey);
+      if (!dest) {
+        dest = {
+          key: destKey,
+          route: this.cfg.route,
+          domain: this.cfg.route === 'direct' ? d.domain : null,
+          jobs: [],
+          active: 0,
+          waiters: [],
+          nextStartAt: 0,
+        };
+        this.destinations.set(destKey, dest);
+      }
+      const jobKey = `${destKey}|${d.messageId}`;
+      let job = byJob.get(jobKey);
+      if (!job || job.deliveries.length >= MAX_RCPTS_PER_TRANSACTION) {
+        job = { destination: dest, messageId: d.messageId, deliveries: [], claimedAt: Date.now() };
+        byJob.set(jobKey, job);
+        dest.jobs.push(job);
+        this.o.loader.retain(d.messageId);
+      }
+      job.deliveries.push(d);
+      this.inFlight++;
+      this.holding.add(d.id);
+    }
+    for (const dest of this.destinations.values()) for (const wake of dest.waiters.splice(0)) wake();
+    this.pump();
+  }
+
+  /** Starts workers where a destination has jobs and a connection slot is free. */
+  private pump(): void {
+    for (const dest of this.destinations.values()) {
+      while (
+        this.running &&
+        dest.jobs.length > dest.active &&
+        dest.active < this.cfg.perDestination &&
+        this.connections < this.cfg.maxConnections
+      ) {
+        dest.active++;
+        this.connections++;
+        void this.runWorker(dest);
+      }
+      if (dest.jobs.length === 0 && dest.active === 0) this.destinations.delete(dest.key);
+    }
+  }
+
+  // --- one connection -----------------------------------------------------------
+
+  /** Sends jobs for one destination over one connection, reusing it while jobs remain. */
+  private async runWorker(dest: Destination): Promise<void> {
+    let hop: SmtpHop | null = null;
+    try {
+      for (;;) {
+        if (!this.running) break;
+        let job = dest.jobs.shift();
+        if (!job && hop?.usable) {
+          // Keep a working connection a moment for the next batch instead of closing
+          // and reopening it between claims.
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, IDLE_CONNECTION_MS);
+            dest.waiters.push(() => {
+              clearTimeout(t);
+              resolve();
+            });
+          });
+          job = this.running ? dest.jobs.shift() : undefined;
+        }
+        if (!job) break;
+        await this.rateWait(dest);
+        if (!hop?.usable) {
+          hop?.close();
+          hop = null;
+          const opened = await this.openHop(dest);
+          if (!(opened instanceof SmtpHop)) {
+            // The destination is unreachable: the jobs waiting for it would fail the
+            // same way, so they share this outcome instead of hammering the server.
+            const failed = [job, ...dest.jobs.splice(0)];
+            if (opened.pauseRoute) {
+              this.releaseJobs(failed, Date.now(), `Waiting: ${opened.verdict.detail}`);
+            } else {
+              for (const j of failed) await this.record(j, () => opened.verdict, opened.ctx);
+            }
+            break;
+          }
+          hop = opened;
+        }
+        const now = Date.now();
+        if (now - job.claimedAt > this.cfg.leaseMs / 3) {
+          this.o.queue.extendLease(
+            job.deliveries.map((d) => d.id),
+            now + this.cfg.leaseMs,
+          );
+        }
+        await this.deliver(hop, job);
+        if (this.wantsWork(dest)) this.schedule(0);
+      }
+    } catch (err) {
+      this.o.log.error('a delivery worker failed', { error: (err as Error).stack ?? String(err) });
+    } finally {
+      hop?.close();
+      dest.active--;
+      this.connections--;
+      if (this.connections === 0) for (const f of this.idle.splice(0)) f();
+      if (this.running) {
+        this.pump();
+        this.schedule(0);
+      }
+    }
+  }
+
+  /** True when the backlog has drained far enough that claiming more is worth a transaction. */
+  private wantsWork(dest: Destination): boolean {
+    const max = this.cfg.maxConnections * JOBS_PER_CONNECTION;
+    if (this.inFlight <= max / 2) return true;
+    return dest.route === 'smarthost' && dest.jobs.length < this.destinationBacklog() / 2;
+  }
+
+  private releaseJobs(jobs: Job[], now: number, detail: string | null): void {
+    const ids = jobs.flatMap((j) => j.deliveries.map((d) => d.id));
+    this.o.queue.release(ids, now, now, detail);
+    for (const id of ids) this.holding.delete(id);
+    this.inFlight -= ids.length;
+    for (const j of jobs) this.finishJob(j);
+  }
+
+  private async rateWait(dest: Destination): Promise<void> {
+    const rate = this.cfg.ratePerMinute;
+    if (rate <= 0) return;
+    const now = Date.now();
+    const start = Math.max(now, dest.nextStartAt);
+    dest.nextStartAt = start + 60_000 / rate;
+    if (start > now) await new Promise((r) => setTimeout(r, start - now));
+  }
+
+  private async openHop(
+    dest: Destination,
+  ): Promise<SmtpHop | { verdict: Verdict; ctx: AttemptContext; pauseRoute: boolean }> {
+    const cfg = this.cfg;
+    if (dest.route === 'smarthost') {
+      const s = cfg.smarthost;
+      const ctx: AttemptContext = { route: 'smarthost', remoteHost: `${s.host}:${s.port}`, tls: null };
+      let pass: string | null = null;
+      if (s.username) {
+        pass = await this.o.secrets.get('smarthost.password');
+        if (!pass) {
+          const reason = `The smarthost needs a password for ${s.username}: set it with "mailroom secret set smarthost.password" or in Settings → Sending route. Sending resumes once it is saved.`;
+          await this.pauseRoute(reason, null, null);
+          return { verdict: verdict('defer', 'auth', null, null, reason), ctx, pauseRoute: true };
+        }
+      }
+      try {
+        return await SmtpHop.open({
+          host: s.host,
+          port: s.port,
+          servername: s.host,
+          label: `${s.host}:${s.port}`,
+          security: s.security,
+          auth: s.username && pass ? { user: s.username, pass } : undefined,
+          ehloName: cfg.ehloName,
+          timeoutMs: cfg.timeoutMs,
+        });
+      } catch (err) {
+        const v = this.openFailure(err, 'smarthost');
+        if (v.category === 'auth') {
+          const reason = `The smarthost ${s.host} refused Mailroom's login (${v.response ?? v.detail}). Check smarthost.username and the password (mailroom secret set smarthost.password); sending resumes on its own once either changes.`;
+          await this.pauseRoute(reason, v.code, v.response);
+          return { verdict: { ...v, detail: reason }, ctx, pauseRoute: true };
+        }
+        return { verdict: v, ctx, pauseRoute: false };
+      }
+    }
+    const domain = dest.domain as string;
+    const ctx: AttemptContext = { route: 'direct', remoteHost: null, tls: null };
+    const found = await this.resolver.resolve(domain);
+    if (found.kind !== 'hosts') {
+      return {
+        verdict: verdict(found.kind === 'bounce' ? 'bounce' : 'defer', 'dns', null, null, found.reason),
+        ctx,
+        pauseRoute: false,
+      };
+    }
+    // Try each MX in preference order, each of its addresses, until one talks to us.
+    let last: Verdict | null = null;
+    let tried = 0;
+    for (const host of found.hosts) {
+      for (const address of host.addresses) {
+        if (++tried > 5) break;
+        const label = `${host.name}[${address}]`;
+        try {
+          return await SmtpHop.open({
+            host: address,
+            port: cfg.mxPort,
+            servername: host.name,
+            label,
+            security: 'opportunistic',
+            ehloName: cfg.ehloName,
+            timeoutMs: cfg.timeoutMs,
+          });
+        } catch (err) {
+          last = this.openFailure(err, label);
+          ctx.remoteHost = label;
+        }
+      }
+    }
+    // A mail server that refuses to talk is not a verdict on the recipient: defer, and
+    // let the queue lifetime decide.
+    const v = last ?? verdict('defer', 'network', null, null, `No mail server for ${domain} could be reached.`);
+    return { verdict: { ...v, action: 'defer' }, ctx, pauseRoute: false };
+  }
+
+  private openFailure(err: unknown, where: string): Verdict {
+    if (err instanceof HopOpenError) {
+      if (err.code) {
+        const c = classifyReply({ code: err.code, text: err.response ?? '', stage: err.stage });
+        return {
+          action: c.action === 'delivered' ? 'defer' : c.action,
+          category: c.category,
+          code: err.code,
+          enhanced: c.enhanced,
+          response: err.response,
+          detail: `${where} answered "${err.response}" during ${err.stage}.`,
+        };
+      }
+      const t = classifyTransportError({ code: err.errorCode ?? undefined, message: err.message }, err.stage);
+      return verdict('defer', t.category, null, null, `${where}: ${t.reason}`);
+    }
+    return verdict('defer', 'unknown', null, null, `${where}: ${(err as Error).message}`);
+  }
+
+  // --- one transaction ----------------------------------------------------------------
+
+  private async deliver(hop: SmtpHop, job: Job): Promise<void> {
+    const ctx: AttemptContext = { route: job.destination.route, remoteHost: hop.target.label, tls: hop.tls };
+    let message: OutgoingMessage;
+    try {
+      message = await this.o.loader.get(job.messageId);
+    } catch (err) {
+      await this.record(
+        job,
+        () => verdict('defer', 'unknown', null, null, `The message could not be read: ${(err as Error).message}`),
+        ctx,
+      );
+      return;
+    }
+    const caps = hop.capabilities;
+    const mailFrom = message.row.mailFrom;
+    // SMTPUTF8 addresses can only go to a hop that advertises SMTPUTF8 (RFC 6531).
+    let rcpts = job.deliveries;
+    if (!caps.smtpUtf8) {
+      const needs = (a: string) => /[^\x00-\x7f]/.test(a);
+      const blocked = needs(mailFrom) ? rcpts : rcpts.filter((d) => needs(d.recipient));
+      if (blocked.length) {
+        const v = verdict(
+          'bounce',
+          'protocol',
+          null,
+          null,
+          `${hop.target.label} does not support international (SMTPUTF8) addresses, which this message needs.`,
+        );
+        await this.record({ ...job, deliveries: blocked }, () => v, ctx, message, false);
+        rcpts = rcpts.filter((d) => !blocked.includes(d));
+        if (!rcpts.length) return this.finishJob(job);
+      }
+    }
+    const variant = message.forHop(caps);
+    if (!variant.ok) {
+      await this.record(
+        { ...job, deliveries: rcpts },
+        () => verdict('bounce', 'content', null, null, variant.reason),
+        ctx,
+        message,
+      );
+      return;
+    }
+    if (!variant.signedBy && message.signingDomain && !this.unsignedWarned.has(message.signingDomain)) {
+      this.unsignedWarned.add(message.signingDomain);
+      this.o.log.warn('sending unsigned: no DKIM key for the From domain', { domain: message.signingDomain });
+    }
+    const signing = variant.signedBy
+      ? `signed by ${variant.signedBy}`
+      : `unsigned: no DKIM key for ${message.signingDomain ?? 'the From domain'}`;
+    const result = await hop.send(
+      mailFrom,
+      rcpts.map((d) => d.recipient),
+      variant.bytes,
+      { eightBit: variant.eightBit },
+    );
+    const byRcpt = new Map(('recipients' in result ? result.recipients : []).map((r) => [r.recipient, r]));
+    await this.record(
+      { ...job, deliveries: rcpts },
+      (d) => this.verdictFor(result, byRcpt.get(d.recipient), hop, signing),
+      ctx,
+      message,
+    );
+    if (result.kind === 'refused' || (result.kind === 'answered' && result.code >= 400)) await hop.reset();
+  }
+
+  private verdictFor(
+    result: TransactionResult,
+    rcpt: { accepted: boolean; code: number | null; response: string | null } | undefined,
+    hop: SmtpHop,
+    signing: string,
+  ): Verdict {
+    const where = hop.target.label;
+    const tls = hop.tls ? 'TLS' : 'no TLS';
+    if (result.kind === 'interrupted') {
+      const t = classifyTransportError({ code: result.errorCode ?? undefined, message: result.reason }, 'data');
+      return verdict('defer', t.category, null, null, `${where} (${tls}): ${t.reason}`);
+    }
+    if (rcpt && !rcpt.accepted && rcpt.code) {
+      return this.fromReply(rcpt.code, rcpt.response ?? '', 'rcpt', `${where} (${tls}) refused the recipient.`);
+    }
+    if (result.kind === 'unknown') {
+      return verdict(
+        'unknown',
+        'network',
+        null,
+        null,
+        `${where} (${tls}): ${result.reason}. Mailroom will try again after the lease ends; the recipient may get it twice.`,
+      );
+    }
+    if (result.kind === 'refused') {
+      return this.fromReply(
+        result.code,
+        result.response,
+        result.stage,
+        `${where} (${tls}) refused the message at ${result.stage.toUpperCase()}.`,
+      );
+    }
+    const ok = result.code < 300;
+    return this.fromReply(
+      result.code,
+      result.response,
+      'message',
+      ok ? `Delivered to ${where} (${tls}), ${signing}.` : `${where} (${tls}) refused the message after receiving it.`,
+    );
+  }
+
+  private fromReply(code: number, response: string, stage: Stage, detail: string): Verdict {
+    const c = classifyReply({ code, text: response, stage });
+    // A smarthost saying "sending limit exceeded" (Gmail's 550 5.4.5) is about our
+    // account, not the recipient: wait and retry rather than bounce.
+    const action =
+      this.cfg.route === 'smarthost' && c.category === 'rate-limit' && c.action === 'bounce' ? 'defer' : c.action;
+    return { action, category: c.category, code, enhanced: c.enhanced, response, detail };
+  }
+
+  // --- outcomes -----------------------------------------------------------------------
+
+  /**
+   * Turns verdicts into outcomes (a temporary failure past the queue lifetime
+   * becomes a bounce) and hands them to the group commit.
+   */
+  private async record(
+    job: Job,
+    decide: (d: ClaimedDelivery) => Verdict,
+    ctx: AttemptContext,
+    message?: OutgoingMessage,
+    finish = true,
+  ): Promise<void> {
+    const now = Date.now();
+    const cfg = this.cfg;
+    if (!message) message = await this.o.loader.get(job.messageId).catch(() => undefined);
+    const isBounceReport = message?.row.source === 'bounce';
+    for (const d of job.deliveries) {
+      let v = decide(d);
+      if (v.action === 'defer' && cfg.retry.expired(d.createdAt, now, isBounceReport)) {
+        v = {
+          ...v,
+          action: 'bounce',
+          detail: `Gave up after ${d.attempts} attempts over ${Math.round((now - d.createdAt) / 3_600_000)} hours (the queue lifetime). Last problem: ${v.detail}`,
+        };
+      }
+      const status =
+        v.action === 'delivered'
+          ? 'delivered'
+          : v.action === 'bounce'
+            ? 'bounced'
+            : v.action === 'unknown'
+              ? 'unknown'
+              : 'deferred';
+      this.completions.outcomes.push({
+        deliveryId: d.id,
+        status,
+        nextAttemptAt: status === 'deferred' ? cfg.retry.nextAttemptAt(d.attempts, now) : undefined,
+        leaseUntil: status === 'unknown' ? now + cfg.leaseMs : undefined,
+        route: ctx.route,
+        remoteHost: ctx.remoteHost,
+        tls: ctx.tls,
+        code: v.code,
+        enhanced: v.enhanced,
+        response: v.response,
+        category: status === 'delivered' ? null : v.category,
+        detail: v.detail,
+      });
+      if (status === 'delivered' || status === 'unknown') {
+        const key = `${ctx.route}|${localDay(now)}`;
+        this.completions.counts.set(key, (this.completions.counts.get(key) ?? 0) + 1);
+      }
+      // RFC 3464 report to the sender, for relayed mail only, never for a bounce
+      // report itself or a message with the null sender <>.
+      if (status === 'bounced' && message && message.row.source === 'relay' && message.row.mailFrom !== '') {
+        let entry = this.completions.bounces.get(message.row.id);
+        if (!entry) {
+          entry = { message, recipients: [] };
+          this.completions.bounces.set(message.row.id, entry);
+        }
+        entry.recipients.push({
+          recipient: d.recipient,
+          status: v.enhanced ?? (v.code ? `${String(v.code)[0]}.0.0` : '5.0.0'),
+          remoteMta: ctx.remoteHost,
+          diagnostic: v.code ? { code: v.code, text: v.response ?? '' } : null,
+          lastAttemptDate: new Date(now),
+          reason: v.detail,
+        });
+      }
+      this.inFlight--;
+      this.holding.delete(d.id);
+    }
+    if (finish) this.finishJob(job);
+    this.scheduleFlush();
+  }
+
+  private finishJob(job: Job): void {
+    this.o.loader.release(job.messageId);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Transactions that end in the same loop turn share one commit (one fsync).
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.completions;
+    this.completions = emptyCompletions();
+    if (batch.outcomes.length === 0) return;
+    const now = Date.now();
+    try {
+      const bounceReports = [...batch.bounces.values()].map((b) => this.bounceReport(b, now));
+      this.o.queue.complete(
+        {
+          outcomes: batch.outcomes,
+          routeCounts: [...batch.counts].map(([k, n]) => {
+            const [route, day] = k.split('|') as [string, string];
+            return { route, day, n };
+          }),
+          bounceReports,
+        },
+        now,
+      );
+      if (bounceReports.length) this.schedule(0);
+    } catch (err) {
+      // The deliveries keep their leases and are tried again when those run out.
+      this.o.log.error('could not record delivery results; they will be retried when their lease ends', {
+        error: (err as Error).message,
+        deliveries: batch.outcomes.length,
+      });
+    }
+  }
+
+  private bounceReport(b: BounceEntry, now: number): NewMessage {
+    const row = b.message.row;
+    const senderDomain = row.mailFrom.slice(row.mailFrom.lastIndexOf('@') + 1);
+    const id = `${crypto.randomUUID()}@${senderDomain}`;
+    const body = buildDsn({
+      reportingMta: this.cfg.ehloName,
+      fromDomain: senderDomain,
+      to: row.mailFrom,
+      originalEnvelopeId: row.queueId,
+      arrivalDate: new Date(row.createdAt),
+      originalHeaders: b.message.headerSection(),
+      originalMessageId: row.messageId,
+      originalSubject: row.subject,
+      recipients: b.recipients,
+      now: new Date(now),
+      messageId: id,
+    });
+    return {
+      source: 'bounce',
+      queueId: crypto.randomBytes(8).toString('hex'),
+      mailFrom: '',
+      recipients: [row.mailFrom],
+      bodyType: '7bit',
+      messageId: `<${id}>`,
+      subject: 'Undelivered Mail Returned to Sender',
+      headerFrom: `MAILER-DAEMON@${senderDomain}`,
+      size: body.length,
+      body,
+      bounceOf: row.id,
+    };
+  }
+
+  // --- route state ------------------------------------------------------------------
+
+  private routeProblem(): string | null {
+    const cfg = this.cfg;
+    if (cfg.route !== 'smarthost') return null;
+    if (!cfg.smarthost.host) {
+      return 'The smarthost route is chosen but no smarthost is set. Choose a provider in Settings → Sending route, or run "mailroom settings set smarthost.host HOST".';
+    }
+    return null;
+  }
+
+  private async fingerprint(): Promise<string> {
+    const cfg = this.cfg;
+    const pass =
+      cfg.route === 'smarthost' ? ((await this.o.secrets.get('smarthost.password').catch(() => null)) ?? '') : '';
+    return crypto
+      .createHash('sha256')
+      .update(JSON.stringify([cfg.route, cfg.smarthost, pass]))
+      .digest('hex');
+  }
+
+  private async pauseRoute(reason: string, code: number | null, response: string | null): Promise<void> {
+    const route = this.cfg.route;
+    if (this.o.pauses.get(route)?.reason === reason) return;
+    this.o.pauses.pause({ route, reason, code, response, fingerprint: await this.fingerprint() });
+    this.waiting = reason;
+    this.o.log.warn('sending paused', { route, reason });
+  }
+
+  private async resumeIfChanged(fingerprint: string | null): Promise<void> {
+    this.reloadConfig(Date.now());
+    if (fingerprint !== null && (await this.fingerprint()) === fingerprint) return;
+    if (this.o.pauses.resume(this.cfg.route)) {
+      this.o.log.info('route settings changed; sending resumes', { route: this.cfg.route });
+      this.poke();
+    }
+  }
+
+  // --- configuration --------------------------------------------------------------
+
+  private reloadConfig(now: number): void {
+    this.cfg = this.loadConfig(now);
+    const key = JSON.stringify(this.cfg.dnsServers);
+    if (key !== this.resolverKey) this.resolver = this.makeResolver();
+  }
+
+  private makeResolver(): MxResolver {
+    this.resolverKey = JSON.stringify(this.cfg.dnsServers);
+    return createMxResolver({ servers: this.cfg.dnsServers, timeoutMs: Math.min(10_000, this.cfg.timeoutMs) });
+  }
+
+  private loadConfig(now: number): Config {
+    const s: Settings = this.o.settings.all();
+    const route = s['delivery.route'];
+    const dns = parseDnsServers(s['delivery.dnsServers']);
+    return {
+      route,
+      paused: s['delivery.paused'],
+      ehloName: s['delivery.ehloName'] || defaultEhloName(),
+      timeoutMs: s['delivery.replyTimeoutSeconds'] * 1000,
+      leaseMs: s['delivery.leaseSeconds'] * 1000,
+      maxConnections: s['delivery.maxConnections'],
+      perDestination: s['delivery.maxConnectionsPerDestination'],
+      ratePerMinute: route === 'smarthost' ? s['smarthost.ratePerMinute'] : s['direct.ratePerMinute'],
+      dailyCap: route === 'smarthost' ? s['smarthost.dailyCap'] : s['direct.dailyCap'],
+      mxPort: s['delivery.mxPort'],
+      dnsServers: typeof dns === 'string' ? [] : dns,
+      smarthost: {
+        host: s['smarthost.host'],
+        port: s['smarthost.port'],
+        security: s['smarthost.security'],
+        username: s['smarthost.username'],
+      },
+      retry: new RetryPolicy(s),
+      loadedAt: now,
+    };
+  }
+}
+
+interface BounceEntry {
+  message: OutgoingMessage;
+  recipients: Parameters<typeof buildDsn>[0]['recipients'];
+}
+
+function emptyCompletions() {
+  return { outcomes: [] as Outcome[], bounces: new Map<number, BounceEntry>(), counts: new Map<string, number>() };
+}
+
+function verdict(
+  action: Verdict['action'],
+  category: DeliveryCategory | null,
+  code: number | null,
+  response: string | null,
+  detail: string,
+): Verdict {
+  return { action, category, code, enhanced: null, response, detail };
+}
+
+/** The local calendar day, which is what people mean by a daily limit. */
+export function localDay(now: number): string {
+  const d = new Date(now);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function nextLocalMidnight(now: number): number {
+  const d = new Date(now);
+  d.setHours(24, 0, 0, 0);
+  return d.getTime();
+}
+
+function defaultEhloName(): string {
+  const name = os.hostname();
+  return /^[a-z0-9.-]+$/i.test(name) ? name : 'localhost';
+}
