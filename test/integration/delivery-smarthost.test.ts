@@ -211,6 +211,25 @@ describe('delivery through a smarthost', () => {
     expect(relay.engine.status().delivery.dailyCap).toEqual({ cap: 2, sentToday: 2 });
   });
 
+  it('spaces messages to keep to the per-minute rate', async () => {
+    const s = await sink();
+    const arrivals: number[] = [];
+    s.messages.push = (...m) => {
+      arrivals.push(Date.now());
+      return Array.prototype.push.apply(s.messages, m);
+    };
+    relay = await startSmarthostEngine(s.port, { settings: { 'smarthost.ratePerMinute': '300', 'delivery.paused': 'true' } });
+    for (const to of ['a@example.net', 'b@example.net', 'c@example.net', 'd@example.net'])
+      await sendRaw(relay, 'news@example.com', [to], message());
+    relay.engine.settings.set('delivery.paused', false);
+    relay.engine.poke();
+    await settled(relay, ['delivered']);
+    // 300 a minute is one start every 200 ms, so four messages span at least 600 ms of
+    // starts; arrivals may be up to one connection setup (~100 ms greeting) closer.
+    expect(arrivals).toHaveLength(4);
+    expect((arrivals[3] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(450);
+  });
+
   it('refuses a smarthost without TLS anywhere but loopback', () => {
     return (async () => {
       const s = await sink();

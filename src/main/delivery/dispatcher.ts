@@ -121,6 +121,8 @@ export class Dispatcher {
     emptyCompletions();
   private flushScheduled = false;
   private pokedSettings = false;
+  private readonly memoryKey = crypto.randomBytes(32);
+  private pausedPassword: string | null = null;
   private readonly unsignedWarned = new Set<string>();
 
   constructor(opts: DispatcherOptions) {
@@ -132,6 +134,9 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // A pause from an earlier run is lifted once: the user may have fixed the login
+    // while Mailroom was stopped, and one more attempt shows whether they did.
+    for (const p of this.o.pauses.list()) this.o.pauses.resume(p.route);
     const n = this.o.queue.reclaimExpired(Date.now());
     if (n > 0) this.o.log.warn('deliveries whose attempt did not finish are queued again', { count: n });
     this.nextReclaimAt = Date.now() + 10_000;
@@ -815,27 +820,38 @@ export class Dispatcher {
     return null;
   }
 
-  private async fingerprint(): Promise<string> {
-    const cfg = this.cfg;
-    const pass =
-      cfg.route === 'smarthost' ? ((await this.o.secrets.get('smarthost.password').catch(() => null)) ?? '') : '';
+  /** The route's settings, hashed: stored with a pause so any process can tell they changed. */
+  private settingsFingerprint(): string {
     return crypto
       .createHash('sha256')
-      .update(JSON.stringify([cfg.route, cfg.smarthost, pass]))
+      .update(JSON.stringify([this.cfg.route, this.cfg.smarthost]))
       .digest('hex');
+  }
+
+  /**
+   * The password's part of "did anything change" stays in this process's memory:
+   * even a hash of a password never goes into the database. After a restart the
+   * pause is lifted once (see start()), which costs at most one more login attempt.
+   */
+  private async passwordFingerprint(): Promise<string> {
+    const pass = (await this.o.secrets.get('smarthost.password').catch(() => null)) ?? '';
+    return crypto.createHmac('sha256', this.memoryKey).update(pass).digest('hex');
   }
 
   private async pauseRoute(reason: string, code: number | null, response: string | null): Promise<void> {
     const route = this.cfg.route;
     if (this.o.pauses.get(route)?.reason === reason) return;
-    this.o.pauses.pause({ route, reason, code, response, fingerprint: await this.fingerprint() });
+    this.pausedPassword = await this.passwordFingerprint();
+    this.o.pauses.pause({ route, reason, code, response, fingerprint: this.settingsFingerprint() });
     this.waiting = reason;
     this.o.log.warn('sending paused', { route, reason });
   }
 
   private async resumeIfChanged(fingerprint: string | null): Promise<void> {
     this.reloadConfig(Date.now());
-    if (fingerprint !== null && (await this.fingerprint()) === fingerprint) return;
+    const settingsChanged = fingerprint !== this.settingsFingerprint();
+    const passwordChanged = this.pausedPassword !== (await this.passwordFingerprint());
+    if (!settingsChanged && !passwordChanged) return;
     if (this.o.pauses.resume(this.cfg.route)) {
       this.o.log.info('route settings changed; sending resumes', { route: this.cfg.route });
       this.poke();

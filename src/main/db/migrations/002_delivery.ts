@@ -57,8 +57,8 @@ CREATE TABLE route_pauses (
   reason     TEXT    NOT NULL,
   code       INTEGER,
   response   TEXT,
-  -- A hash of the route's settings and password when it was paused: when either
-  -- changes, the dispatcher tries again on its own.
+  -- A hash of the route's settings (never of the password) when it was paused: when
+  -- they change, the dispatcher tries again on its own.
   fingerprint TEXT,
   paused_at  INTEGER NOT NULL
 );
