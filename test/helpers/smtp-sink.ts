@@ -12,6 +12,8 @@ export interface SinkMessage {
   tls: boolean;
   user: string | null;
   body: string | undefined;
+  /** The client gave SMTPUTF8 on MAIL FROM. */
+  smtpUtf8: boolean;
 }
 
 export type DataAnswer =
@@ -86,6 +88,7 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
           tls: Boolean(session.secure),
           user: (session.user as string | undefined) ?? null,
           body: (session.envelope as { bodyType?: string }).bodyType,
+          smtpUtf8: Boolean((session.envelope as { smtpUtf8?: boolean }).smtpUtf8),
         };
         const attempt = ++sink.transactions;
         const answer = opts.onData?.(attempt, message) ?? 'accept';

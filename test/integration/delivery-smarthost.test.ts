@@ -211,6 +211,16 @@ describe('delivery through a smarthost', () => {
     expect(relay.engine.status().delivery.dailyCap).toEqual({ cap: 2, sentToday: 2 });
   });
 
+  it('gives SMTPUTF8 on MAIL FROM for a message with UTF-8 header fields (RFC 6531/6532)', async () => {
+    const s = await sink();
+    relay = await startSmarthostEngine(s.port);
+    await sendRaw(relay, 'news@example.com', ['a@example.net'], message({ subject: 'Grüße' }));
+    await sendRaw(relay, 'news@example.com', ['b@example.net'], message({ subject: 'Plain' }));
+    await settled(relay, ['delivered']);
+    const byRcpt = Object.fromEntries(s.messages.map((m) => [m.to[0], m.smtpUtf8]));
+    expect(byRcpt).toEqual({ 'a@example.net': true, 'b@example.net': false });
+  });
+
   it('spaces messages to keep to the per-minute rate', async () => {
     const s = await sink();
     const arrivals: number[] = [];
@@ -218,7 +228,9 @@ describe('delivery through a smarthost', () => {
       arrivals.push(Date.now());
       return Array.prototype.push.apply(s.messages, m);
     };
-    relay = await startSmarthostEngine(s.port, { settings: { 'smarthost.ratePerMinute': '300', 'delivery.paused': 'true' } });
+    relay = await startSmarthostEngine(s.port, {
+      settings: { 'smarthost.ratePerMinute': '300', 'delivery.paused': 'true' },
+    });
     for (const to of ['a@example.net', 'b@example.net', 'c@example.net', 'd@example.net'])
       await sendRaw(relay, 'news@example.com', [to], message());
     relay.engine.settings.set('delivery.paused', false);

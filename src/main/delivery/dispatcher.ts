@@ -566,13 +566,17 @@ export class Dispatcher {
       const needs = (a: string) => /[^\x00-\x7f]/.test(a);
       const blocked = needs(mailFrom) ? rcpts : rcpts.filter((d) => needs(d.recipient));
       if (blocked.length) {
-        const v = verdict(
-          'bounce',
-          'protocol',
-          null,
-          null,
-          `${hop.target.label} does not support international (SMTPUTF8) addresses, which this message needs.`,
-        );
+        const v: Verdict = {
+          ...verdict(
+            'bounce',
+            'protocol',
+            null,
+            null,
+            `${hop.target.label} does not support international (SMTPUTF8) addresses, which this message needs.`,
+          ),
+          // RFC 6531 §3.6.1: "non-ASCII addresses not permitted for that recipient".
+          enhanced: '5.6.7',
+        };
         await this.record({ ...job, deliveries: blocked }, () => v, ctx, message, false);
         rcpts = rcpts.filter((d) => !blocked.includes(d));
         if (!rcpts.length) return this.finishJob(job);
@@ -599,7 +603,7 @@ export class Dispatcher {
       mailFrom,
       rcpts.map((d) => d.recipient),
       variant.bytes,
-      { eightBit: variant.eightBit },
+      { eightBit: variant.eightBit, smtpUtf8: message.needsSmtpUtf8 },
     );
     const byRcpt = new Map(('recipients' in result ? result.recipients : []).map((r) => [r.recipient, r]));
     await this.record(

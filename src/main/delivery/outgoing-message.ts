@@ -39,13 +39,17 @@ export class OutgoingMessage {
   private readonly signer: DkimSigner | null;
   private readonly variants = new Map<string, PreparedVariant>();
   private readonly has8bit: boolean;
+  /** UTF-8 header fields or addresses (RFC 6531/6532): MAIL FROM carries SMTPUTF8. */
+  readonly needsSmtpUtf8: boolean;
 
   constructor(row: MessageRow, raw: Buffer, signer: DkimSigner | null, signingDomain: string | null) {
     this.row = row;
     this.raw = normaliseLineEndings(raw);
     this.signer = signer;
     this.signingDomain = signingDomain;
-    this.has8bit = inspectMessage(this.raw).eightBit;
+    const info = inspectMessage(this.raw);
+    this.has8bit = info.eightBit;
+    this.needsSmtpUtf8 = info.eightBitHeaders || row.smtpUtf8 === 1 || /[^\x00-\x7f]/.test(row.mailFrom);
   }
 
   get signed(): boolean {

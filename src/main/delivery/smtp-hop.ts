@@ -174,8 +174,9 @@ export class SmtpHop {
     from: string,
     recipients: readonly string[],
     message: Buffer,
-    opts: { eightBit: boolean },
+    opts: { eightBit: boolean; smtpUtf8?: boolean },
   ): Promise<TransactionResult> {
+    if (opts.smtpUtf8 && this.capabilities.smtpUtf8) this.forceSmtpUtf8Once();
     // SMTPConnection pipes the message only after the server said 354 to DATA, so
     // the first read marks the point after which a lost connection means "unknown".
     let dataStarted = false;
@@ -240,6 +241,23 @@ export class SmtpHop {
     }
     this.closed = true;
     return { kind: 'interrupted', reason: err.message, errorCode: transportCode(err) };
+  }
+
+  /**
+   * RFC 6531 wants the SMTPUTF8 parameter whenever the message needs it, including
+   * UTF-8 header fields with ASCII addresses; SMTPConnection adds it only for non-ASCII
+   * addresses and has no option, so the next MAIL command gets it here.
+   */
+  private forceSmtpUtf8Once(): void {
+    const conn = this.conn as unknown as { _sendCommand(str: string, log?: string): void };
+    const original = conn._sendCommand;
+    conn._sendCommand = function (this: unknown, str: string, log?: string) {
+      if (str.startsWith('MAIL FROM:')) {
+        conn._sendCommand = original;
+        if (!/ SMTPUTF8\b/.test(str)) str = `${str} SMTPUTF8`;
+      }
+      return original.call(this, str, log);
+    };
   }
 
   /** RSET after a refused transaction, so the connection can carry the next one. */
