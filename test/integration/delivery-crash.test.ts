@@ -139,7 +139,7 @@ describe('delivery survives kill -9 of the engine', () => {
       async () => {
         const s = JSON.parse(await cli(['status', '--json'])) as { deliveries: Record<string, number> };
         const total = Object.values(s.deliveries).reduce((a, b) => a + b, 0);
-        return total >= TOTAL && s.deliveries.delivered + s.deliveries.bounced === total;
+        return total >= TOTAL && (s.deliveries.delivered ?? 0) + (s.deliveries.bounced ?? 0) === total;
       },
       90_000,
       'every delivery to finish after the restart',

@@ -197,14 +197,14 @@ export function smarthost(engine: Engine, out: Out, sub: string | undefined, res
     const values = presetSettings(rest[0] as string, opts.region);
     const preset = presetById(rest[0] as string) as NonNullable<ReturnType<typeof presetById>>;
     // Validate every value before storing any, so a refused one leaves the settings as they were.
-    engine.db.transaction(() => {
-      // A user name another provider fixed (SendGrid's "apikey") is wrong for this one.
-      const current = engine.settings.get('smarthost.username');
-      const fixedElsewhere = SMARTHOST_PRESETS.some((p) => 'fixed' in p.username && p.username.fixed === current);
-      if (!values['smarthost.username'] && fixedElsewhere) engine.settings.set('smarthost.username', '');
-      for (const [k, v] of Object.entries(values)) if (v !== undefined) engine.settings.set(k, v);
-      engine.settings.set('delivery.route', 'smarthost');
-    })();
+    // A user name another provider fixed (SendGrid's "apikey") is wrong for this one.
+    const current = engine.settings.get('smarthost.username');
+    const fixedElsewhere = SMARTHOST_PRESETS.some((p) => 'fixed' in p.username && p.username.fixed === current);
+    engine.settings.setMany({
+      ...(fixedElsewhere ? { 'smarthost.username': '' } : {}),
+      ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
+      'delivery.route': 'smarthost',
+    });
     const user =
       'hint' in preset.username
         ? `\nSet your user name: mailroom settings set smarthost.username NAME  (${preset.username.hint})`

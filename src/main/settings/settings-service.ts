@@ -22,10 +22,12 @@ export interface SettingRow {
 
 /** Validated settings over the `settings` table (JSON values). */
 export class SettingsService {
+  private readonly db: Db;
   private readonly selectAll;
   private readonly upsert;
 
   constructor(db: Db) {
+    this.db = db;
     this.selectAll = db.prepare('SELECT key, value FROM settings');
     this.upsert = db.prepare(
       'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
@@ -86,6 +88,33 @@ export class SettingsService {
     if (conflict) throw new MailroomError('INVALID_SETTING', `${conflict} Nothing was changed.`);
     this.upsert.run(k, JSON.stringify(parsed.data), Date.now());
     return parsed.data as SettingValue<SettingKey>;
+  }
+
+  /**
+   * Several values at once (a provider preset): each is validated, the cross-setting
+   * rules are checked on the combined result, and all are written in one transaction,
+   * or none.
+   */
+  setMany(values: Record<string, unknown>): void {
+    const parsed: [SettingKey, unknown][] = [];
+    for (const [key, value] of Object.entries(values)) {
+      const k = this.requireKey(key);
+      const r = SETTINGS[k].schema.safeParse(value);
+      if (!r.success) {
+        const why = r.error.issues.map((i) => i.message).join('; ');
+        throw new MailroomError(
+          'INVALID_SETTING',
+          `${k} cannot be ${JSON.stringify(value)}: ${why}. Nothing was changed.`,
+        );
+      }
+      parsed.push([k, r.data]);
+    }
+    const conflict = crossCheckSettings({ ...this.all(), ...Object.fromEntries(parsed) });
+    if (conflict) throw new MailroomError('INVALID_SETTING', `${conflict} Nothing was changed.`);
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const [k, v] of parsed) this.upsert.run(k, JSON.stringify(v), now);
+    })();
   }
 
   setFromText(key: string, text: string): SettingValue<SettingKey> {
