@@ -429,8 +429,11 @@ describe('DkimService over a database and a file secret store', () => {
   it('sees keys another process added, and deletes the secret when the row cannot be written', async () => {
     setUp();
     expect(await service.signerFor(DOMAIN)).toBeNull();
-    const other = new DkimService(db, new FileSecretStore(secretsFile), domains);
+    // Another process: its own connection to the same file.
+    const otherDb = openDatabase(path.join(dir, 'mailroom.db'));
+    const other = new DkimService(otherDb, new FileSecretStore(secretsFile), new DomainsService(otherDb));
     await other.generate(DOMAIN, { selector: 'elsewhere', algorithm: 'ed25519' });
+    otherDb.close();
     expect(await service.signerFor(DOMAIN)).not.toBeNull();
 
     db.exec("CREATE TEMP TRIGGER refuse BEFORE INSERT ON dkim_keys BEGIN SELECT RAISE(ABORT, 'disk says no'); END");

@@ -45,6 +45,7 @@ interface Job {
   messageId: number;
   deliveries: ClaimedDelivery[];
   claimedAt: number;
+  finished?: boolean;
 }
 
 interface Destination {
@@ -327,7 +328,9 @@ export class Dispatcher {
         };
         this.destinations.set(destKey, dest);
       }
-      const jobKey = `${destKey}|${d.messageId}`;
+      // A campaign delivery (contact_id set) is rendered for its contact, so it travels
+      // alone; the loader is the one place that will render (campaign, contact).
+      const jobKey = d.contactId === null ? `${destKey}|${d.messageId}` : `${destKey}|${d.messageId}|${d.id}`;
       let job = byJob.get(jobKey);
       if (!job || job.deliveries.length >= MAX_RCPTS_PER_TRANSACTION) {
         job = { destination: dest, messageId: d.messageId, deliveries: [], claimedAt: Date.now() };
@@ -407,7 +410,12 @@ export class Dispatcher {
             now + this.cfg.leaseMs,
           );
         }
-        await this.deliver(hop, job);
+        try {
+          await this.deliver(hop, job);
+        } catch (err) {
+          this.abandon(job, err);
+          hop.close();
+        }
         if (this.wantsWork(dest)) this.schedule(0);
       }
     } catch (err) {
@@ -429,6 +437,28 @@ export class Dispatcher {
     const max = this.cfg.maxConnections * JOBS_PER_CONNECTION;
     if (this.inFlight <= max / 2) return true;
     return dest.route === 'smarthost' && dest.jobs.length < this.destinationBacklog() / 2;
+  }
+
+  /**
+   * A bug or an unexpected failure while sending one job: its deliveries that have no
+   * outcome yet go back on the queue for a minute from now, instead of waiting in
+   * memory forever.
+   */
+  private abandon(job: Job, err: unknown): void {
+    this.o.log.error('a delivery attempt failed unexpectedly; its recipients are queued again', {
+      error: (err as Error).stack ?? String(err),
+    });
+    const open = job.deliveries.filter((d) => this.holding.has(d.id));
+    const now = Date.now();
+    this.o.queue.release(
+      open.map((d) => d.id),
+      now + 60_000,
+      now,
+      `Waiting: something went wrong inside Mailroom (${(err as Error).message}); trying again in a minute.`,
+    );
+    for (const d of open) this.holding.delete(d.id);
+    this.inFlight -= open.length;
+    this.finishJob(job);
   }
 
   private releaseJobs(jobs: Job[], now: number, detail: string | null): void {
@@ -577,19 +607,24 @@ export class Dispatcher {
           // RFC 6531 §3.6.1: "non-ASCII addresses not permitted for that recipient".
           enhanced: '5.6.7',
         };
-        await this.record({ ...job, deliveries: blocked }, () => v, ctx, message, false);
+        await this.record(job, () => v, ctx, message, { only: blocked, finish: false });
         rcpts = rcpts.filter((d) => !blocked.includes(d));
         if (!rcpts.length) return this.finishJob(job);
       }
     }
-    const variant = message.forHop(caps);
+    let variant: Awaited<ReturnType<OutgoingMessage['forHop']>>;
+    try {
+      variant = await message.forHop(caps);
+    } catch (err) {
+      // Signing failed (a key the keychain would not hand over): not the recipient's fault.
+      const why = `The message could not be prepared or signed: ${(err as Error).message}`;
+      await this.record(job, () => verdict('defer', 'unknown', null, null, why), ctx, message, { only: rcpts });
+      return;
+    }
     if (!variant.ok) {
-      await this.record(
-        { ...job, deliveries: rcpts },
-        () => verdict('bounce', 'content', null, null, variant.reason),
-        ctx,
-        message,
-      );
+      await this.record(job, () => verdict('bounce', 'content', null, null, variant.reason), ctx, message, {
+        only: rcpts,
+      });
       return;
     }
     if (!variant.signedBy && message.signingDomain && !this.unsignedWarned.has(message.signingDomain)) {
@@ -606,12 +641,9 @@ export class Dispatcher {
       { eightBit: variant.eightBit, smtpUtf8: message.needsSmtpUtf8 },
     );
     const byRcpt = new Map(('recipients' in result ? result.recipients : []).map((r) => [r.recipient, r]));
-    await this.record(
-      { ...job, deliveries: rcpts },
-      (d) => this.verdictFor(result, byRcpt.get(d.recipient), hop, signing),
-      ctx,
-      message,
-    );
+    await this.record(job, (d) => this.verdictFor(result, byRcpt.get(d.recipient), hop, signing), ctx, message, {
+      only: rcpts,
+    });
     if (result.kind === 'refused' || (result.kind === 'answered' && result.code >= 400)) await hop.reset();
   }
 
@@ -676,13 +708,13 @@ export class Dispatcher {
     decide: (d: ClaimedDelivery) => Verdict,
     ctx: AttemptContext,
     message?: OutgoingMessage,
-    finish = true,
+    opts: { only?: ClaimedDelivery[]; finish?: boolean } = {},
   ): Promise<void> {
     const now = Date.now();
     const cfg = this.cfg;
     if (!message) message = await this.o.loader.get(job.messageId).catch(() => undefined);
     const isBounceReport = message?.row.source === 'bounce';
-    for (const d of job.deliveries) {
+    for (const d of opts.only ?? job.deliveries) {
       let v = decide(d);
       if (v.action === 'defer' && cfg.retry.expired(d.createdAt, now, isBounceReport)) {
         v = {
@@ -737,11 +769,14 @@ export class Dispatcher {
       this.inFlight--;
       this.holding.delete(d.id);
     }
-    if (finish) this.finishJob(job);
+    if (opts.finish !== false) this.finishJob(job);
     this.scheduleFlush();
   }
 
   private finishJob(job: Job): void {
+    // Once per job: a job is finished by its outcome, or by abandon() after a failure.
+    if (job.finished) return;
+    job.finished = true;
     this.o.loader.release(job.messageId);
   }
 

@@ -37,7 +37,7 @@ export class OutgoingMessage {
   /** The From domain the signature is for, and whether we hold a key for it. */
   readonly signingDomain: string | null;
   private readonly signer: DkimSigner | null;
-  private readonly variants = new Map<string, PreparedVariant>();
+  private readonly variants = new Map<string, Promise<PreparedVariant>>();
   private readonly has8bit: boolean;
   /** UTF-8 header fields or addresses (RFC 6531/6532): MAIL FROM carries SMTPUTF8. */
   readonly needsSmtpUtf8: boolean;
@@ -56,26 +56,28 @@ export class OutgoingMessage {
     return this.signer !== null;
   }
 
-  forHop(caps: HopCapabilities): PreparedVariant {
+  /** Prepared and signed once per kind of hop, and shared by every transaction that needs it. */
+  forHop(caps: HopCapabilities): Promise<PreparedVariant> {
     const key = `${caps.eightBitMime ? '8' : '7'}${caps.smtpUtf8 ? 'u' : ''}`;
     let v = this.variants.get(key);
     if (!v) {
-      const prepared = prepareForHop(this.raw, { eightBitMime: caps.eightBitMime, smtpUtf8: caps.smtpUtf8 });
-      if (!prepared.ok) {
-        v = { ok: false, reason: prepared.reason };
-      } else {
-        const bytes = this.signer ? this.signer.sign(prepared.message) : prepared.message;
-        v = {
-          ok: true,
-          bytes,
-          // Conversion may fix only long lines or folding and leave 8-bit text in place.
-          eightBit: prepared.converted ? inspectMessage(prepared.message).eightBit : this.has8bit,
-          signedBy: this.signer ? this.signingDomain : null,
-        };
-      }
+      v = this.prepare(caps);
       this.variants.set(key, v);
     }
     return v;
+  }
+
+  private async prepare(caps: HopCapabilities): Promise<PreparedVariant> {
+    const prepared = prepareForHop(this.raw, { eightBitMime: caps.eightBitMime, smtpUtf8: caps.smtpUtf8 });
+    if (!prepared.ok) return { ok: false, reason: prepared.reason };
+    const bytes = this.signer ? await this.signer.signAsync(prepared.message) : prepared.message;
+    return {
+      ok: true,
+      bytes,
+      // Conversion may fix only long lines or folding and leave 8-bit text in place.
+      eightBit: prepared.converted ? inspectMessage(prepared.message).eightBit : this.has8bit,
+      signedBy: this.signer ? this.signingDomain : null,
+    };
   }
 
   /** The header section (for bounce reports), without the blank line. */

@@ -16,19 +16,18 @@ export interface RoutePause {
  */
 export class RoutePauses {
   private readonly db: Db;
+  private readonly getStmt;
 
   constructor(db: Db) {
     this.db = db;
+    // Prepared once: the dispatcher asks on every look for work.
+    this.getStmt = db.prepare(
+      'SELECT route, reason, code, response, fingerprint, paused_at AS pausedAt FROM route_pauses WHERE route = ?',
+    );
   }
 
   get(route: string): RoutePause | null {
-    return (
-      (this.db
-        .prepare(
-          'SELECT route, reason, code, response, fingerprint, paused_at AS pausedAt FROM route_pauses WHERE route = ?',
-        )
-        .get(route) as RoutePause | undefined) ?? null
-    );
+    return (this.getStmt.get(route) as RoutePause | undefined) ?? null;
   }
 
   list(): RoutePause[] {

@@ -4,6 +4,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { dkimSecretName } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
+import { ChangeWatch } from '../db/change-watch.ts';
 import type { Db } from '../db/connection.ts';
 import { type DomainsService, toAsciiDomain } from '../domains/domains-service.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
@@ -53,6 +54,8 @@ export class DkimService {
   private readonly secrets: SecretStore;
   private readonly domains: DomainsService;
   private readonly cache = new Map<string, CachedSigner>();
+  private readonly answered = new Map<string, Promise<DkimSigner | null>>();
+  private readonly watch: ChangeWatch;
   /** Secret names this process is writing right now; a second write of the same one is refused. */
   private readonly pending = new Set<string>();
   private readonly byDomainStmt;
@@ -63,6 +66,7 @@ export class DkimService {
   private readonly keyedDomainsStmt;
 
   constructor(db: Db, secrets: SecretStore, domains: DomainsService) {
+    this.watch = new ChangeWatch(db);
     this.secrets = secrets;
     this.domains = domains;
     // Newest first; rowid breaks ties between keys made in the same millisecond.
@@ -119,6 +123,7 @@ export class DkimService {
     const row = this.findRow(domain, selector);
     this.deleteStmt.run(row.domain, row.selector);
     this.cache.delete(row.domain.toLowerCase());
+    this.answered.delete(row.domain.toLowerCase());
     await this.secrets.delete(dkimSecretName(row.domain, row.selector));
   }
 
@@ -127,9 +132,27 @@ export class DkimService {
    * when the domain has no key whose private half is in the secret store (the caller
    * sends unsigned and says so). Built once and reused while the keys stay the same.
    */
-  async signerFor(domain: string): Promise<DkimSigner | null> {
+  /**
+   * The signer for a domain. Answered from memory while nothing changed: this
+   * process drops its entries when it changes keys, and a commit by another process
+   * (the CLI) clears them all (SQLite's data_version).
+   */
+  signerFor(domain: string): Promise<DkimSigner | null> {
     const d = toAsciiDomain(domain);
-    if (!d) return null;
+    if (!d) return Promise.resolve(null);
+    if (this.watch.changed()) this.answered.clear();
+    let answer = this.answered.get(d);
+    if (!answer) {
+      answer = this.lookUpSigner(d);
+      this.answered.set(d, answer);
+      answer.catch(() => {
+        if (this.answered.get(d) === answer) this.answered.delete(d);
+      });
+    }
+    return answer;
+  }
+
+  private async lookUpSigner(d: string): Promise<DkimSigner | null> {
     const rows = this.newestPerAlgorithm(d);
     if (rows.length === 0) {
       this.cache.delete(d);
@@ -201,6 +224,7 @@ export class DkimService {
         );
       }
       this.cache.delete(domain);
+      this.answered.delete(domain);
       return toRecord({
         domain,
         selector,

@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { MailroomError } from '../../shared/errors.ts';
+import { ChangeWatch } from '../db/change-watch.ts';
 import type { Db } from '../db/connection.ts';
 
 /**
@@ -11,8 +12,11 @@ export class DomainsService {
   private readonly listStmt;
   private readonly insertStmt;
   private readonly deleteStmt;
+  private readonly watch: ChangeWatch;
+  private cached: string[] | null = null;
 
   constructor(db: Db) {
+    this.watch = new ChangeWatch(db);
     this.listStmt = db.prepare('SELECT domain FROM sending_domains ORDER BY domain').pluck();
     this.insertStmt = db.prepare(
       'INSERT INTO sending_domains (domain, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
@@ -20,12 +24,17 @@ export class DomainsService {
     this.deleteStmt = db.prepare('DELETE FROM sending_domains WHERE domain = ?');
   }
 
+  /** Cached: the relay asks twice per message; another process's change is seen at once. */
   list(): string[] {
-    return (this.listStmt.all() as string[]).map((d) => d.toLowerCase());
+    if (this.watch.changed() || !this.cached) {
+      this.cached = (this.listStmt.all() as string[]).map((d) => d.toLowerCase());
+    }
+    return [...this.cached];
   }
 
   add(input: string): string {
     const domain = normaliseDomain(input);
+    this.cached = null;
     if (this.insertStmt.run(domain, Date.now()).changes === 0) {
       throw new MailroomError('DOMAIN_EXISTS', `${domain} is already one of your sending domains.`);
     }
@@ -34,6 +43,7 @@ export class DomainsService {
 
   remove(input: string): string {
     const domain = toAsciiDomain(input) ?? input.trim().toLowerCase();
+    this.cached = null;
     if (this.deleteStmt.run(domain).changes === 0) {
       throw new MailroomError(
         'DOMAIN_UNKNOWN',
