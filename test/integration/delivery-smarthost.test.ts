@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Enqueuer } from '../../src/main/queue/enqueue.ts';
 import { logFor, message, sendRaw, settled, startSmarthostEngine } from '../helpers/delivery.ts';
@@ -219,6 +220,49 @@ describe('delivery through a smarthost', () => {
     await settled(relay, ['delivered']);
     const byRcpt = Object.fromEntries(s.messages.map((m) => [m.to[0], m.smtpUtf8]));
     expect(byRcpt).toEqual({ 'a@example.net': true, 'b@example.net': false });
+  });
+
+  it('defers, never bounces, when the smarthost closes at once or refuses with 554 at the greeting', async () => {
+    const servers: net.Server[] = [];
+    const listen = async (onConn: (sock: net.Socket) => void) => {
+      const srv = net.createServer(onConn);
+      servers.push(srv);
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      return (srv.address() as net.AddressInfo).port;
+    };
+    try {
+      const closing = await listen((sock) => sock.destroy());
+      relay = await startSmarthostEngine(closing);
+      await sendRaw(relay, 'news@example.com', ['a@example.net'], message({ subject: 'Grüße' }));
+      const [d1] = await settled(relay, ['deferred']);
+      expect(d1!.category).not.toBeNull();
+      await relay.stop();
+      const refusing = await listen((sock) => sock.end('554 5.7.1 Service unavailable; client host blocked\r\n'));
+      relay = await startSmarthostEngine(refusing);
+      await sendRaw(relay, 'news@example.com', ['a@example.net'], message());
+      const [d2] = await settled(relay, ['deferred']);
+      expect(d2!.events.at(-1)!.code).toBe(554);
+    } finally {
+      for (const srv of servers) srv.close();
+    }
+  });
+
+  it('sends the bounce report to an internationalised sender domain, and records the other recipient once', async () => {
+    const s = await sink({
+      onRcpt: (addr) => (addr === 'gone@example.net' ? { code: 550, message: '5.1.1 User unknown' } : null),
+    });
+    relay = await startSmarthostEngine(s.port, { domains: ['bücher.example'] });
+    await sendRaw(
+      relay,
+      'news@bücher.example',
+      ['gone@example.net', 'ok@example.net'],
+      message({ from: 'news@bücher.example' }),
+    );
+    const dsn = await waitFor(() => s.messages.find((m) => m.from === ''), 20_000, 'the bounce report');
+    expect(dsn.to).toEqual(['news@bücher.example']);
+    expect(dsn.data.toString()).toMatch(/^Message-ID: <[^>]+@xn--bcher-kva\.example>/im);
+    await settled(relay);
+    expect(s.messages.filter((m) => m.to.includes('ok@example.net'))).toHaveLength(1);
   });
 
   it('spaces messages to keep to the per-minute rate', async () => {

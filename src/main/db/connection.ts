@@ -66,10 +66,17 @@ export function migrate(db: Db): void {
     // the next migration when that one rebuilds a referenced table.
     const next = MIGRATIONS[db.pragma('user_version', { simple: true }) as number];
     if (next?.foreignKeysOff) db.pragma('foreign_keys = OFF');
+    let retry = false;
     const step = db.transaction(() => {
       const version = refuseNewerSchema(db);
       const migration = MIGRATIONS[version];
       if (!migration) return;
+      // Another process may have migrated between our look and the lock: only run a
+      // migration with the foreign-key setting it was prepared for.
+      if (Boolean(migration.foreignKeysOff) !== Boolean(next?.foreignKeysOff)) {
+        retry = true;
+        return;
+      }
       try {
         db.exec(migration.sql);
         if (migration.foreignKeysOff) {
@@ -90,6 +97,7 @@ export function migrate(db: Db): void {
     } finally {
       db.pragma('foreign_keys = ON');
     }
+    if (retry) continue;
     if (!applied) return;
   }
 }

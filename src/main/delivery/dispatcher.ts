@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { DeliveryCategory } from '../../shared/domain/delivery.ts';
 import { parseDnsServers, type Settings } from '../../shared/domain/settings.ts';
 import { buildDsn } from '../bounce/dsn.ts';
+import { domainOfAddress } from '../domains/domains-service.ts';
 import type { Logger } from '../engine/log.ts';
 import type { ClaimedDelivery, DeliveryQueue, Outcome } from '../queue/delivery-queue.ts';
 import type { NewMessage } from '../queue/enqueue.ts';
@@ -58,7 +59,6 @@ interface Destination {
   active: number;
   /** Workers waiting for a job; called when jobs arrive. */
   waiters: (() => void)[];
-  nextStartAt: number;
 }
 
 interface Verdict {
@@ -109,6 +109,8 @@ export class Dispatcher {
   private inFlight = 0;
   /** Ids of deliveries this dispatcher holds (claimed, not yet recorded); their leases are ours. */
   private readonly holding = new Set<number>();
+  /** Earliest next message start per destination key, for the per-minute rate. */
+  private readonly nextStart = new Map<string, number>();
   private connections = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -118,8 +120,10 @@ export class Dispatcher {
   private nextReclaimAt = 0;
   private nextPauseCheckAt = 0;
   private clock = { wall: Date.now(), mono: performance.now() };
-  private completions: { outcomes: Outcome[]; bounces: Map<number, BounceEntry>; counts: Map<string, number> } =
-    emptyCompletions();
+  private completions = emptyCompletions();
+  private flushFailures = 0;
+  /** Deliveries with an outcome waiting for the group commit. */
+  private readonly pending = new Set<number>();
   private flushScheduled = false;
   private pokedSettings = false;
   private readonly memoryKey = crypto.randomBytes(32);
@@ -226,6 +230,8 @@ export class Dispatcher {
     const cfg = this.cfg;
     if (cfg.paused) {
       this.waiting = 'Sending is paused (delivery.paused). Mail is queued and leaves when sending is resumed.';
+      // Mail already claimed but not started goes back too: pause means pause.
+      for (const dest of this.destinations.values()) this.releaseJobs(dest.jobs.splice(0), now, null);
       return 1000;
     }
     const pause = this.o.pauses.get(cfg.route);
@@ -233,13 +239,17 @@ export class Dispatcher {
       this.waiting = pause.reason;
       if (now >= this.nextPauseCheckAt) {
         this.nextPauseCheckAt = now + 5000;
-        void this.resumeIfChanged(pause.fingerprint);
+        this.resumeIfChanged(pause.fingerprint).catch((err: Error) =>
+          this.o.log.error('could not check whether the route settings changed', { error: err.message }),
+        );
       }
       return 1000;
     }
     const problem = this.routeProblem();
     if (problem) {
-      void this.pauseRoute(problem, null, null);
+      this.pauseRoute(problem, null, null).catch((err: Error) =>
+        this.o.log.error('could not pause the route', { error: err.message }),
+      );
       return 1000;
     }
     const maxInFlight = cfg.maxConnections * JOBS_PER_CONNECTION;
@@ -324,7 +334,6 @@ export class Dispatcher {
           jobs: [],
           active: 0,
           waiters: [],
-          nextStartAt: 0,
         };
         this.destinations.set(destKey, dest);
       }
@@ -385,36 +394,44 @@ export class Dispatcher {
           job = this.running ? dest.jobs.shift() : undefined;
         }
         if (!job) break;
-        await this.rateWait(dest);
-        if (!hop?.usable) {
-          hop?.close();
-          hop = null;
-          const opened = await this.openHop(dest);
-          if (!(opened instanceof SmtpHop)) {
-            // The destination is unreachable: the jobs waiting for it would fail the
-            // same way, so they share this outcome instead of hammering the server.
-            const failed = [job, ...dest.jobs.splice(0)];
-            if (opened.pauseRoute) {
-              this.releaseJobs(failed, Date.now(), `Waiting: ${opened.verdict.detail}`);
-            } else {
-              for (const j of failed) await this.record(j, () => opened.verdict, opened.ctx);
+        // Everything about one job is inside this try: whatever fails, the job's
+        // deliveries get an outcome or go back on the queue, never stay in memory.
+        try {
+          await this.rateWait(dest);
+          if (!hop?.usable) {
+            hop?.close();
+            hop = null;
+            const opened = await this.openHop(dest);
+            if (!(opened instanceof SmtpHop)) {
+              // The destination is unreachable: the jobs waiting for it would fail the
+              // same way, so they share this outcome instead of hammering the server.
+              const failed = [job, ...dest.jobs.splice(0)];
+              if (opened.pauseRoute || !this.running) {
+                this.releaseJobs(failed, Date.now(), `Waiting: ${opened.verdict.detail}`);
+              } else {
+                for (const j of failed) await this.record(j, () => opened.verdict, opened.ctx);
+              }
+              break;
             }
+            hop = opened;
+          }
+          if (!this.running) {
+            // stop() came while we waited for the rate limit or a connection.
+            this.releaseJobs([job], Date.now(), null);
             break;
           }
-          hop = opened;
-        }
-        const now = Date.now();
-        if (now - job.claimedAt > this.cfg.leaseMs / 3) {
-          this.o.queue.extendLease(
-            job.deliveries.map((d) => d.id),
-            now + this.cfg.leaseMs,
-          );
-        }
-        try {
+          const now = Date.now();
+          if (now - job.claimedAt > this.cfg.leaseMs / 3) {
+            this.o.queue.extendLease(
+              job.deliveries.map((d) => d.id),
+              now + this.cfg.leaseMs,
+            );
+          }
           await this.deliver(hop, job);
         } catch (err) {
           this.abandon(job, err);
-          hop.close();
+          hop?.close();
+          hop = null;
         }
         if (this.wantsWork(dest)) this.schedule(0);
       }
@@ -448,7 +465,7 @@ export class Dispatcher {
     this.o.log.error('a delivery attempt failed unexpectedly; its recipients are queued again', {
       error: (err as Error).stack ?? String(err),
     });
-    const open = job.deliveries.filter((d) => this.holding.has(d.id));
+    const open = job.deliveries.filter((d) => this.holding.has(d.id) && !this.pending.has(d.id));
     const now = Date.now();
     this.o.queue.release(
       open.map((d) => d.id),
@@ -473,9 +490,14 @@ export class Dispatcher {
     const rate = this.cfg.ratePerMinute;
     if (rate <= 0) return;
     const now = Date.now();
-    const start = Math.max(now, dest.nextStartAt);
-    dest.nextStartAt = start + 60_000 / rate;
-    if (start > now) await new Promise((r) => setTimeout(r, start - now));
+    // Kept per destination key, not on the Destination (dropped when idle), so the
+    // spacing holds across batches.
+    for (const [k, t] of this.nextStart) if (t < now) this.nextStart.delete(k);
+    const start = Math.max(now, this.nextStart.get(dest.key) ?? 0);
+    this.nextStart.set(dest.key, start + 60_000 / rate);
+    // Sleep in short steps so stop() is not held up by a slow rate.
+    while (this.running && Date.now() < start)
+      await new Promise((r) => setTimeout(r, Math.min(250, start - Date.now())));
   }
 
   private async openHop(
@@ -507,12 +529,16 @@ export class Dispatcher {
         });
       } catch (err) {
         const v = this.openFailure(err, 'smarthost');
-        if (v.category === 'auth') {
+        // A refused login (5xx, or no usable AUTH at all) needs the user; "try again
+        // later" (454) is just a temporary failure.
+        if (v.category === 'auth' && (v.code === null || v.code >= 500)) {
           const reason = `The smarthost ${s.host} refused Mailroom's login (${v.response ?? v.detail}). Check smarthost.username and the password (mailroom secret set smarthost.password); sending resumes on its own once either changes.`;
           await this.pauseRoute(reason, v.code, v.response);
           return { verdict: { ...v, detail: reason }, ctx, pauseRoute: true };
         }
-        return { verdict: v, ctx, pauseRoute: false };
+        // Whatever the smarthost says while we connect (even 554 at the greeting) is
+        // about our account or its state, never about the recipients: defer.
+        return { verdict: { ...v, action: 'defer' }, ctx, pauseRoute: false };
       }
     }
     const domain = dest.domain as string;
@@ -659,7 +685,7 @@ export class Dispatcher {
       const t = classifyTransportError({ code: result.errorCode ?? undefined, message: result.reason }, 'data');
       return verdict('defer', t.category, null, null, `${where} (${tls}): ${t.reason}`);
     }
-    if (rcpt && !rcpt.accepted && rcpt.code) {
+    if (rcpt && !rcpt.accepted && rcpt.code && (result.kind !== 'refused' || result.stage === 'rcpt')) {
       return this.fromReply(rcpt.code, rcpt.response ?? '', 'rcpt', `${where} (${tls}) refused the recipient.`);
     }
     if (result.kind === 'unknown') {
@@ -714,13 +740,18 @@ export class Dispatcher {
     const cfg = this.cfg;
     if (!message) message = await this.o.loader.get(job.messageId).catch(() => undefined);
     const isBounceReport = message?.row.source === 'bounce';
+    const bounced: BounceEntry['recipients'] = [];
     for (const d of opts.only ?? job.deliveries) {
       let v = decide(d);
-      if (v.action === 'defer' && cfg.retry.expired(d.createdAt, now, isBounceReport)) {
+      if ((v.action === 'defer' || v.action === 'unknown') && cfg.retry.expired(d.createdAt, now, isBounceReport)) {
+        const hours = Math.round((now - d.createdAt) / 3_600_000);
         v = {
           ...v,
           action: 'bounce',
-          detail: `Gave up after ${d.attempts} attempts over ${Math.round((now - d.createdAt) / 3_600_000)} hours (the queue lifetime). Last problem: ${v.detail}`,
+          detail:
+            v.action === 'unknown'
+              ? `Gave up after ${d.attempts} attempts over ${hours} hours (the queue lifetime): the receiving server never confirmed the message, so it may or may not have arrived. Last problem: ${v.detail}`
+              : `Gave up after ${d.attempts} attempts over ${hours} hours (the queue lifetime). Last problem: ${v.detail}`,
         };
       }
       const status =
@@ -735,7 +766,10 @@ export class Dispatcher {
         deliveryId: d.id,
         status,
         nextAttemptAt: status === 'deferred' ? cfg.retry.nextAttemptAt(d.attempts, now) : undefined,
-        leaseUntil: status === 'unknown' ? now + cfg.leaseMs : undefined,
+        // An unknown outcome is retried when its lease ends, and never sooner than the
+        // retry schedule would allow: each retry may deliver a duplicate.
+        leaseUntil:
+          status === 'unknown' ? Math.max(now + cfg.leaseMs, cfg.retry.nextAttemptAt(d.attempts, now)) : undefined,
         route: ctx.route,
         remoteHost: ctx.remoteHost,
         tls: ctx.tls,
@@ -752,12 +786,7 @@ export class Dispatcher {
       // RFC 3464 report to the sender, for relayed mail only, never for a bounce
       // report itself or a message with the null sender <>.
       if (status === 'bounced' && message && message.row.source === 'relay' && message.row.mailFrom !== '') {
-        let entry = this.completions.bounces.get(message.row.id);
-        if (!entry) {
-          entry = { message, recipients: [] };
-          this.completions.bounces.set(message.row.id, entry);
-        }
-        entry.recipients.push({
+        bounced.push({
           recipient: d.recipient,
           status: v.enhanced ?? (v.code ? `${String(v.code)[0]}.0.0` : '5.0.0'),
           remoteMta: ctx.remoteHost,
@@ -767,7 +796,19 @@ export class Dispatcher {
         });
       }
       this.inFlight--;
-      this.holding.delete(d.id);
+      // Still held until the outcome is committed, so no lease check can take it back.
+      this.pending.add(d.id);
+    }
+    if (bounced.length && message) {
+      try {
+        this.completions.bounceReports.push(this.bounceReport({ message, recipients: bounced }, now));
+      } catch (err) {
+        // The bounces themselves are still recorded; only the report is missing.
+        this.o.log.error('could not build a bounce report; the bounces are recorded without one', {
+          message: message.row.queueId,
+          error: (err as Error).message,
+        });
+      }
     }
     if (opts.finish !== false) this.finishJob(job);
     this.scheduleFlush();
@@ -792,9 +833,7 @@ export class Dispatcher {
     const batch = this.completions;
     this.completions = emptyCompletions();
     if (batch.outcomes.length === 0) return;
-    const now = Date.now();
     try {
-      const bounceReports = [...batch.bounces.values()].map((b) => this.bounceReport(b, now));
       this.o.queue.complete(
         {
           outcomes: batch.outcomes,
@@ -802,23 +841,41 @@ export class Dispatcher {
             const [route, day] = k.split('|') as [string, string];
             return { route, day, n };
           }),
-          bounceReports,
+          bounceReports: batch.bounceReports,
         },
-        now,
+        Date.now(),
       );
-      if (bounceReports.length) this.schedule(0);
+      this.flushFailures = 0;
+      for (const o of batch.outcomes) {
+        this.pending.delete(o.deliveryId);
+        this.holding.delete(o.deliveryId);
+      }
+      if (batch.bounceReports.length) this.schedule(0);
     } catch (err) {
-      // The deliveries keep their leases and are tried again when those run out.
-      this.o.log.error('could not record delivery results; they will be retried when their lease ends', {
-        error: (err as Error).message,
-        deliveries: batch.outcomes.length,
-      });
+      // Keep the outcomes (their deliveries stay held, so nothing is sent again) and
+      // try the commit again in a second: the database may be busy or the disk full.
+      if (this.flushFailures++ % 60 === 0) {
+        this.o.log.error('could not record delivery results; trying again every second', {
+          error: (err as Error).message,
+          deliveries: batch.outcomes.length,
+        });
+      }
+      this.completions = {
+        outcomes: [...batch.outcomes, ...this.completions.outcomes],
+        bounceReports: [...batch.bounceReports, ...this.completions.bounceReports],
+        counts: mergeCounts(batch.counts, this.completions.counts),
+      };
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setTimeout(() => this.flush(), 1000).unref();
+      }
     }
   }
 
   private bounceReport(b: BounceEntry, now: number): NewMessage {
     const row = b.message.row;
-    const senderDomain = row.mailFrom.slice(row.mailFrom.lastIndexOf('@') + 1);
+    // The ASCII (punycode) form: it goes into Message-ID and From, which must be ASCII.
+    const senderDomain = domainOfAddress(row.mailFrom) ?? this.cfg.ehloName;
     const id = `${crypto.randomUUID()}@${senderDomain}`;
     const body = buildDsn({
       reportingMta: this.cfg.ehloName,
@@ -944,7 +1001,13 @@ interface BounceEntry {
 }
 
 function emptyCompletions() {
-  return { outcomes: [] as Outcome[], bounces: new Map<number, BounceEntry>(), counts: new Map<string, number>() };
+  return { outcomes: [] as Outcome[], bounceReports: [] as NewMessage[], counts: new Map<string, number>() };
+}
+
+function mergeCounts(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map(a);
+  for (const [k, n] of b) out.set(k, (out.get(k) ?? 0) + n);
+  return out;
 }
 
 function verdict(

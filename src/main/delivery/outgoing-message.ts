@@ -110,8 +110,15 @@ export class MessageLoader {
   /** Registers one more transaction that will need the message. */
   retain(id: number): void {
     const entry = this.cache.get(id);
-    if (entry) entry.users++;
-    else this.cache.set(id, { message: this.load(id), users: 1 });
+    if (entry) {
+      entry.users++;
+      return;
+    }
+    const message = this.load(id);
+    // The failure is reported to whoever calls get(); until then it must not count
+    // as an unhandled rejection (which would end the process).
+    message.catch(() => {});
+    this.cache.set(id, { message, users: 1 });
   }
 
   get(id: number): Promise<OutgoingMessage> {

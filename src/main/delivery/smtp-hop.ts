@@ -132,7 +132,10 @@ export class SmtpHop {
         reject(openError(err));
       };
       conn.once('error', fail);
-      conn.connect(() => {
+      // SMTPConnection reports some failures (a server that closes before its greeting)
+      // through this callback rather than the 'error' event.
+      (conn.connect as (cb: (err?: Error | null) => void) => void)((err) => {
+        if (err) return fail(err as NodemailerError);
         const ready = () => {
           if (settled) return;
           settled = true;
@@ -226,7 +229,8 @@ export class SmtpHop {
       return {
         kind: 'unknown',
         reason: `the connection was lost after the message was sent and before the server confirmed it (${err.message})`,
-        recipients: perRcpt.filter((r) => r.accepted),
+        // Recipients refused at RCPT keep their own reply; only accepted ones are unknown.
+        recipients: perRcpt,
       };
     }
     if (code) {
@@ -237,6 +241,16 @@ export class SmtpHop {
         code,
         response: err.response ?? '',
         recipients: recipients.map((r) => rcptResult(r, rejected.get(r), code, err.response ?? null, stage !== 'rcpt')),
+      };
+    }
+    if (err.code === 'EMESSAGE' && /size/i.test(err.message)) {
+      // SMTPConnection refuses locally, before MAIL, when the server's SIZE is smaller.
+      return {
+        kind: 'refused',
+        stage: 'mail',
+        code: 552,
+        response: `552 5.3.4 The message is larger than ${this.target.label} accepts (${err.message})`,
+        recipients: recipients.map((r) => ({ recipient: r, accepted: false, code: 552, response: null })),
       };
     }
     this.closed = true;
@@ -264,10 +278,24 @@ export class SmtpHop {
   reset(): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {
-      this.conn.reset((err) => {
-        if (err) this.closed = true;
-        resolve(!err);
-      });
+      // SMTPConnection drops pending callbacks when the connection dies, so the end of
+      // the connection and a timeout also finish the RSET.
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.conn.removeListener('end', onEnd);
+        if (!ok) this.closed = true;
+        resolve(ok);
+      };
+      const onEnd = () => finish(false);
+      const timer = setTimeout(() => {
+        this.conn.close();
+        finish(false);
+      }, this.target.timeoutMs);
+      this.conn.once('end', onEnd);
+      this.conn.reset((err) => finish(!err));
     });
   }
 

@@ -83,9 +83,15 @@ export class Engine {
         log: this.log,
         ...relayOptions,
       });
-      const address = await relay.start();
-      lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
       dispatcher.start();
+      let address: RelayAddress;
+      try {
+        address = await relay.start();
+      } catch (err) {
+        await dispatcher.stop(0);
+        throw err;
+      }
+      lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
       this.running = { lock, relay, dispatcher };
       this.log.info('relay listening', { address: `${address.host}:${address.port}`, secrets: this.secrets.label });
       return address;

@@ -63,7 +63,8 @@ export class DeliveryQueue {
     this.claimStmt = db.prepare(
       `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = @leaseUntil, updated_at = @now
        WHERE id IN (
-         SELECT id FROM deliveries
+         -- The partial index hands rows over in due order: no sort of every due row.
+         SELECT id FROM deliveries INDEXED BY deliveries_waiting
          WHERE status IN ('queued', 'deferred') AND next_attempt_at <= @now
            AND domain NOT IN (SELECT value FROM json_each(@excludeDomains))
          ORDER BY next_attempt_at LIMIT @limit)
@@ -81,7 +82,7 @@ export class DeliveryQueue {
       `UPDATE deliveries SET status = @status, route = @route, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at),
          lease_until = @leaseUntil, last_code = @code, last_enhanced = @enhanced, last_response = @response,
          category = @category, updated_at = @now
-       WHERE id = @deliveryId`,
+       WHERE id = @deliveryId AND status = 'sending'`,
     );
     this.eventStmt = db.prepare(
       `INSERT INTO delivery_events (delivery_id, at, kind, route, remote_host, tls, code, enhanced, response, detail)
@@ -184,8 +185,9 @@ export class DeliveryQueue {
           detail: o.detail,
           now,
         };
-        this.updateStmt.run(row);
-        this.eventStmt.run(row);
+        // Only a delivery still being sent takes an outcome; anything else would
+        // overwrite a newer state.
+        if (this.updateStmt.run(row).changes === 1) this.eventStmt.run(row);
       }
       for (const c of batch.routeCounts) this.countStmt.run(c.route, c.day, c.n);
       for (const m of batch.bounceReports) this.enqueuer.insert(m, now);

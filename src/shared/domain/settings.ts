@@ -258,8 +258,8 @@ export const SETTINGS = {
   'delivery.replyTimeoutSeconds': def(
     'integer',
     z.number().int().min(1).max(3600),
-    300,
-    'How long to wait for each reply from a receiving server before giving up on the attempt.',
+    600,
+    'How long to wait for each reply from a receiving server before giving up on the attempt (RFC 5321 suggests 10 minutes for the reply to the message itself).',
   ),
   'delivery.leaseSeconds': def(
     'integer',

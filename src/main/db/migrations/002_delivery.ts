@@ -38,6 +38,9 @@ CREATE INDEX messages_message_id ON messages (message_id);
 
 -- Deliveries waiting for a lease to run out (sending, unknown) are found by lease.
 CREATE INDEX deliveries_lease ON deliveries (status, lease_until);
+-- The claim takes waiting deliveries in due order; a partial index gives that order
+-- without sorting every due row on each claim.
+CREATE INDEX deliveries_waiting ON deliveries (next_attempt_at) WHERE status IN ('queued', 'deferred');
 
 -- DKIM keys: public half and metadata only. The private key is in the secret store
 -- under dkim/<domain>/<selector>.
