@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryLogEntry } from '../../src/main/queue/delivery-log.ts';
 import { logFor, message, sendRaw, settled } from '../helpers/delivery.ts';
@@ -9,13 +6,12 @@ import { verifyDkim } from '../helpers/dkim-verify.ts';
 import { type DnsServer, type DnsZone, startDnsServer } from '../helpers/dns-server.ts';
 import { type RunningRelay, startRelay, tempDir } from '../helpers/engine.ts';
 import { type Sink, startSink, waitFor } from '../helpers/smtp-sink.ts';
+import { selfSignedCert } from '../helpers/tls-cert.ts';
 
 // Direct delivery: the engine looks up the recipient domain's MX hosts in a real DNS
 // server on loopback and talks SMTP to them. Every MX name points at a loopback address;
 // all MX hosts are dialled on delivery.mxPort, where the sink listens on 127.0.0.1 only.
 // 127.0.0.2 is loopback too, but nothing listens there: connecting to it is refused.
-
-const run = promisify(execFile);
 
 let relay: RunningRelay | null = null;
 let dns: DnsServer | null = null;
@@ -220,23 +216,7 @@ describe('direct delivery to MX hosts', () => {
     const certDir = tempDir('mailroom-mx-cert-');
     let tls: { key: string; cert: string };
     beforeAll(async () => {
-      const key = path.join(certDir, 'key.pem');
-      const cert = path.join(certDir, 'cert.pem');
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=mx.example.net',
-      ]);
+      const { key, cert } = await selfSignedCert(certDir, 'mx.example.net');
       tls = { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
     });
     afterAll(() => fs.rmSync(certDir, { recursive: true, force: true }));

@@ -286,14 +286,12 @@ describe('delivery through a smarthost', () => {
     expect((arrivals[3] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(450);
   });
 
-  it('refuses a smarthost without TLS anywhere but loopback', () => {
-    return (async () => {
-      const s = await sink();
-      relay = await startSmarthostEngine(s.port);
-      expect(() => relay!.engine.settings.set('smarthost.host', 'smtp.example.net')).toThrow(
-        /only for a smarthost on this computer/,
-      );
-      expect(relay.engine.settings.get('smarthost.host')).toBe('127.0.0.1');
-    })();
+  it('refuses a smarthost without TLS anywhere but loopback', async () => {
+    const s = await sink();
+    relay = await startSmarthostEngine(s.port);
+    expect(() => relay!.engine.settings.set('smarthost.host', 'smtp.example.net')).toThrow(
+      /only for a smarthost on this computer/,
+    );
+    expect(relay.engine.settings.get('smarthost.host')).toBe('127.0.0.1');
   });
 });

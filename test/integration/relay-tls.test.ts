@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
 import { swaks } from '../helpers/swaks.ts';
-
-const run = promisify(execFile);
+import { selfSignedCert } from '../helpers/tls-cert.ts';
 
 describe('relay with a certificate', () => {
   let relay: RunningRelay | null = null;
@@ -17,23 +13,7 @@ describe('relay with a certificate', () => {
   });
 
   it('offers STARTTLS and accepts mail over it from swaks', async () => {
-    const key = path.join(certDir, 'key.pem');
-    const cert = path.join(certDir, 'cert.pem');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ]);
+    const { key, cert } = await selfSignedCert(certDir, 'localhost');
     relay = await startRelay({ settings: { 'relay.tlsCert': cert, 'relay.tlsKey': key } });
     const stdout = await swaks(relay, {
       auth: 'LOGIN',

@@ -7,18 +7,9 @@ import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
 import * as delivery from './delivery-commands.ts';
 import type { CliOptions } from './main.ts';
+import { type Out, print, usage } from './output.ts';
 
 // Thin adapters: parse the words, call one engine service, print the result.
-
-type Out = { json: boolean };
-
-function print(out: Out, data: unknown, text: string): void {
-  process.stdout.write(out.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
-}
-
-function usage(message: string): never {
-  throw new MailroomError('USAGE', message);
-}
 
 function openEngine(opts: CliOptions): Engine {
   const secretStore = parseSecretStoreKind(opts['secret-store'] ?? process.env.MAILROOM_SECRET_STORE);

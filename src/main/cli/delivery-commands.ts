@@ -6,18 +6,9 @@ import { isDkimAlgorithm } from '../dkim/keys.ts';
 import type { Engine } from '../engine/engine.ts';
 import { queryDeliveryLog } from '../queue/delivery-log.ts';
 import type { CliOptions } from './main.ts';
+import { type Out, print, usage } from './output.ts';
 
 // CLI adapters for delivery: the log, retry now, DKIM keys, smarthost presets.
-
-type Out = { json: boolean };
-
-function print(out: Out, data: unknown, text: string): void {
-  process.stdout.write(out.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
-}
-
-function usage(message: string): never {
-  throw new MailroomError('USAGE', message);
-}
 
 const time = (ms: number) =>
   new Date(ms)
@@ -27,9 +18,6 @@ const time = (ms: number) =>
 
 export function log(engine: Engine, out: Out, rest: string[], opts: CliOptions): number {
   if (rest.length) usage('Use: mailroom log [--message ID] [--recipient ADDRESS] [--limit N]');
-  if (opts.message !== undefined && opts.recipient !== undefined) {
-    // Both together are allowed: one recipient of one message.
-  }
   const limit = opts.limit === undefined ? 100 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) usage('--limit takes a whole number of at least 1.');
   const entries = queryDeliveryLog(engine.db, { message: opts.message, recipient: opts.recipient, limit });

@@ -76,6 +76,8 @@ interface AttemptContext {
   tls: boolean | null;
 }
 
+export const PAUSED_BY_USER = 'Sending is paused (delivery.paused). Mail is queued and leaves when sending is resumed.';
+
 /** Most recipients in one transaction; RFC 5321 requires servers to take at least 100. */
 const MAX_RCPTS_PER_TRANSACTION = 100;
 /** Most deliveries held in memory per connection slot. */
@@ -229,7 +231,7 @@ export class Dispatcher {
   private claimWork(now: number): number {
     const cfg = this.cfg;
     if (cfg.paused) {
-      this.waiting = 'Sending is paused (delivery.paused). Mail is queued and leaves when sending is resumed.';
+      this.waiting = PAUSED_BY_USER;
       // Mail already claimed but not started goes back too: pause means pause.
       for (const dest of this.destinations.values()) this.releaseJobs(dest.jobs.splice(0), now, null);
       return 1000;

@@ -5,7 +5,7 @@ import { DELIVERY_STATUSES } from '../../shared/domain/delivery.ts';
 import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
 import type { Settings } from '../../shared/domain/settings.ts';
 import { type Db, openDatabase } from '../db/connection.ts';
-import { Dispatcher, localDay } from '../delivery/dispatcher.ts';
+import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts';
 import { MessageLoader } from '../delivery/outgoing-message.ts';
 import { RoutePauses } from '../delivery/route-pauses.ts';
 import { DkimService } from '../dkim/dkim-service.ts';
@@ -185,7 +185,7 @@ export class Engine {
     if (!this.running) {
       // Another process (or nobody) runs the dispatcher: say what the database knows.
       waiting = s['delivery.paused']
-        ? 'Sending is paused (delivery.paused). Mail is queued and leaves when sending is resumed.'
+        ? PAUSED_BY_USER
         : (this.pauses.get(route)?.reason ??
           (cap > 0 && sentToday >= cap
             ? `The daily limit of ${cap} recipients for the ${route} route is reached; mail waits until tomorrow.`

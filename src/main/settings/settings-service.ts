@@ -76,27 +76,16 @@ export class SettingsService {
   /** Validates and stores one value; nothing is written when it is refused. */
   set(key: string, value: unknown): SettingValue<SettingKey> {
     const k = this.requireKey(key);
-    const parsed = SETTINGS[k].schema.safeParse(value);
-    if (!parsed.success) {
-      const why = parsed.error.issues.map((i) => i.message).join('; ');
-      throw new MailroomError(
-        'INVALID_SETTING',
-        `${k} cannot be ${JSON.stringify(value)}: ${why}. ${SETTINGS[k].description} Nothing was changed.`,
-      );
-    }
-    const conflict = crossCheckSettings({ ...this.all(), [k]: parsed.data });
-    if (conflict) throw new MailroomError('INVALID_SETTING', `${conflict} Nothing was changed.`);
-    this.upsert.run(k, JSON.stringify(parsed.data), Date.now());
-    return parsed.data as SettingValue<SettingKey>;
+    return this.setMany({ [k]: value })[k] as SettingValue<SettingKey>;
   }
 
   /**
    * Several values at once (a provider preset): each is validated, the cross-setting
    * rules are checked on the combined result, and all are written in one transaction,
-   * or none.
+   * or none. Returns the values as stored.
    */
-  setMany(values: Record<string, unknown>): void {
-    const parsed: [SettingKey, unknown][] = [];
+  setMany(values: Record<string, unknown>): Partial<Settings> {
+    const parsed: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(values)) {
       const k = this.requireKey(key);
       const r = SETTINGS[k].schema.safeParse(value);
@@ -104,17 +93,18 @@ export class SettingsService {
         const why = r.error.issues.map((i) => i.message).join('; ');
         throw new MailroomError(
           'INVALID_SETTING',
-          `${k} cannot be ${JSON.stringify(value)}: ${why}. Nothing was changed.`,
+          `${k} cannot be ${JSON.stringify(value)}: ${why}. ${SETTINGS[k].description} Nothing was changed.`,
         );
       }
-      parsed.push([k, r.data]);
+      parsed[k] = r.data;
     }
-    const conflict = crossCheckSettings({ ...this.all(), ...Object.fromEntries(parsed) });
+    const conflict = crossCheckSettings({ ...this.all(), ...parsed });
     if (conflict) throw new MailroomError('INVALID_SETTING', `${conflict} Nothing was changed.`);
     const now = Date.now();
     this.db.transaction(() => {
-      for (const [k, v] of parsed) this.upsert.run(k, JSON.stringify(v), now);
+      for (const [k, v] of Object.entries(parsed)) this.upsert.run(k, JSON.stringify(v), now);
     })();
+    return parsed as Partial<Settings>;
   }
 
   setFromText(key: string, text: string): SettingValue<SettingKey> {
