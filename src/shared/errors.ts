@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   DOMAIN_EXISTS: 'That domain is already in the list.',
   DOMAIN_UNKNOWN: 'That domain is not in the list.',
   NOT_FOUND: 'Nothing was found.',
+  EXPORT_FAILED: 'The export could not be saved.',
   DKIM_KEY: 'The DKIM key could not be created, read or used.',
   DKIM_KEY_EXISTS: 'A DKIM key with that selector already exists for the domain.',
   ROUTE_CONFIG: 'The sending route is not set up correctly.',

@@ -252,4 +252,22 @@ export class DeliveryQueue {
       return rows.length;
     })();
   }
+
+  /** "Retry now" for the deliveries picked in the log: the ones that were queued or deferred, due now. */
+  retryNowIds(ids: readonly number[], now: number): number[] {
+    if (!ids.length) return [];
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `UPDATE deliveries SET next_attempt_at = @now, updated_at = @now
+           WHERE status IN ('queued', 'deferred') AND id IN (SELECT value FROM json_each(@ids)) RETURNING id`,
+        )
+        .all({ now, ids: JSON.stringify(ids) }) as { id: number }[];
+      const event = this.db.prepare(
+        `INSERT INTO delivery_events (delivery_id, at, kind, detail) VALUES (?, ?, 'retry-now', 'Retry requested.')`,
+      );
+      for (const r of rows) event.run(r.id, now);
+      return rows.map((r) => r.id);
+    })();
+  }
 }

@@ -1,5 +1,6 @@
 import { sql as initial } from './001_initial.ts';
 import { sql as delivery } from './002_delivery.ts';
+import { sql as logIndexes } from './003_log_indexes.ts';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: '001_initial', sql: initial },
   { name: '002_delivery', sql: delivery, foreignKeysOff: true },
+  { name: '003_log_indexes', sql: logIndexes },
 ];
