@@ -71,10 +71,19 @@ export function lockDownWebContents(contents: WebContents, shell: Pick<Shell, 'o
   });
 }
 
-/** Nothing the page asks for (camera, notifications, clipboard, devices …) is granted. */
-export function denyAllPermissions(session: Session): void {
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.setPermissionCheckHandler(() => false);
+/**
+ * Nothing the page asks for (camera, notifications, clipboard reading, devices …) is
+ * granted, with one exception: writing plain text to the clipboard, which the copy
+ * buttons for the relay's server, port and user name need. It cannot read anything
+ * back, and the relay password never reaches the page (main copies that one itself).
+ */
+export const ALLOWED_PERMISSIONS: readonly string[] = ['clipboard-sanitized-write'];
+
+export function lockDownPermissions(session: Session): void {
+  session.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(ALLOWED_PERMISSIONS.includes(permission)),
+  );
+  session.setPermissionCheckHandler((_contents, permission) => ALLOWED_PERMISSIONS.includes(permission));
   session.setDevicePermissionHandler(() => false);
 }
 

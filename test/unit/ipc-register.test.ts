@@ -12,6 +12,7 @@ import { createSenderCheck } from '../../src/main/ipc/trusted-sender.ts';
 import { statusReportSchema } from '../../src/shared/domain/delivery.ts';
 import { MailroomError } from '../../src/shared/errors.ts';
 import { IPC_CHANNELS } from '../../src/shared/ipc/channels.ts';
+import { handlerContext } from '../helpers/handler-context.ts';
 
 const rendererFile = path.join(os.tmpdir(), 'mailroom-app', 'out', 'renderer', 'index.html');
 const ownPage = `${pathToFileURL(rendererFile).href}#/`;
@@ -31,20 +32,26 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+function realContext() {
+  return {
+    ...handlerContext(engine, { engineState: () => ({ state: 'stopped', error: null }) }),
+    appVersion: '9.9.9-test',
+  };
+}
+
 function realDispatcher() {
-  return createIpcDispatcher(
-    createHandlers({ engine, appVersion: '9.9.9-test', engineState: () => ({ state: 'stopped', error: null }) }),
-    isTrusted,
-  );
+  return createIpcDispatcher(createHandlers(realContext()), isTrusted);
 }
 
 /** Handlers that record whether they ran, for the cases that must be refused before any call. */
 function spyHandlers(impl?: Partial<IpcHandlers>) {
   const status = vi.fn(impl?.['relay.status'] ?? (() => engine.status()));
   const info = vi.fn(
-    impl?.['app.info'] ?? (() => ({ version: '1', dataDir, engine: { state: 'running', error: null } })),
+    impl?.['app.info'] ??
+      (() => ({ version: '1', dataDir, engine: { state: 'running' as const, error: null }, startAtLogin: false })),
   );
-  return { handlers: { 'relay.status': status, 'app.info': info } as IpcHandlers, status, info };
+  const handlers: IpcHandlers = { ...createHandlers(realContext()), 'relay.status': status, 'app.info': info };
+  return { handlers, status, info };
 }
 
 describe('IPC dispatcher', () => {
@@ -62,7 +69,7 @@ describe('IPC dispatcher', () => {
     }
     expect(await dispatch('app.info', ownPage, undefined)).toEqual({
       ok: true,
-      data: { version: '9.9.9-test', dataDir, engine: { state: 'stopped', error: null } },
+      data: { version: '9.9.9-test', dataDir, engine: { state: 'stopped', error: null }, startAtLogin: false },
     });
   });
 
@@ -88,6 +95,74 @@ describe('IPC dispatcher', () => {
       expect(answer.error.message).toContain('"relay.status" request was not valid');
     }
     expect(status).not.toHaveBeenCalled();
+  });
+
+  it('refuses bad payloads on the new channels, and changes nothing', async () => {
+    const dispatch = realDispatcher();
+    const before = engine.settings.all();
+    const bad: [string, unknown][] = [
+      ['log.search', { pageSize: 7 }],
+      ['log.search', { sort: 'random' }],
+      ['log.search', { filter: { statuses: ['lost'] } }],
+      ['log.search', { filter: { text: 'x'.repeat(201) } }],
+      ['log.retry', { ids: [] }],
+      ['log.cancel', { ids: [1.5] }],
+      ['log.detail', { id: -1 }],
+      ['settings.update', { values: 'delivery.paused=true' }],
+      ['settings.update', {}],
+      ['relay.setPort', { port: 80 }],
+      ['relay.setPort', { port: '2526' }],
+      ['relay.sendTest', { from: 'not an address', to: 'a@b.example' }],
+      ['route.test', { port: 587, security: 'starttls', username: 'u' }],
+      ['route.test', { host: 'smtp.example.com', port: 587, security: 'ssl', username: 'u' }],
+      ['route.setPassword', { password: '' }],
+      ['domains.add', { domain: 5 }],
+      ['app.setStartAtLogin', { enabled: 'yes' }],
+    ];
+    for (const [channel, input] of bad) {
+      const answer = await dispatch(channel, ownPage, input);
+      expect(answer, `${channel} ${JSON.stringify(input)}`).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    }
+    expect(engine.settings.all()).toEqual(before);
+  });
+
+  it('refuses settings the window may not change, with a sentence, and writes nothing', async () => {
+    const dispatch = realDispatcher();
+    const answer = await dispatch('settings.update', ownPage, {
+      values: { 'delivery.paused': true, 'relay.allowRemote': true },
+    });
+    expect(answer).toMatchObject({ ok: false, error: { code: 'INVALID_SETTING' } });
+    if (!answer.ok) expect(answer.error.message).toContain('relay.allowRemote cannot be changed from the window');
+    expect(engine.settings.get('delivery.paused')).toBe(false);
+    const invalid = await dispatch('settings.update', ownPage, {
+      values: { 'smarthost.host': 'smtp.example.com', 'smarthost.security': 'none' },
+    });
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_SETTING' } });
+    expect(engine.settings.get('smarthost.host')).toBe('');
+  });
+
+  it('never answers with a secret: passwords go to the desktop (clipboard, native window), not the page', async () => {
+    const ctx = realContext();
+    const dispatch = createIpcDispatcher(createHandlers(ctx), isTrusted);
+    await engine.secrets.set('relay.password', 'relay-secret-ZX81');
+    await engine.secrets.set('smarthost.password', 'provider-secret-C64');
+    const answers: unknown[] = [];
+    for (const channel of IPC_CHANNELS) {
+      if (channel === 'relay.rotatePassword' || channel === 'log.export') continue;
+      answers.push(await dispatch(channel, ownPage, undefined));
+    }
+    answers.push(await dispatch('route.setPassword', ownPage, { password: 'provider-secret-C64' }));
+    const text = JSON.stringify(answers);
+    expect(text).not.toContain('relay-secret-ZX81');
+    expect(text).not.toContain('provider-secret-C64');
+    expect(text).toContain('"passwordConfigured":true');
+    expect(ctx.desktop.copied).toEqual(['relay-secret-ZX81']);
+    expect(ctx.desktop.shown.map((s) => s.secret)).toEqual(['relay-secret-ZX81']);
+    const rotated = await dispatch('relay.rotatePassword', ownPage, undefined);
+    expect(rotated.ok).toBe(true);
+    const fresh = await engine.secrets.get('relay.password');
+    expect(fresh).not.toBe('relay-secret-ZX81');
+    expect(JSON.stringify(rotated)).not.toContain(fresh as string);
   });
 
   it('refuses a foreign sender before looking at the channel or the input', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   createMainWindow,
-  denyAllPermissions,
   externalUrlToOpen,
+  lockDownPermissions,
   lockDownWebContents,
   WEB_PREFERENCES,
 } from '../../src/main/window.ts';
@@ -130,11 +130,11 @@ describe('window security', () => {
     }
   });
 
-  it('denies every permission request and check', () => {
+  it('denies every permission request and check but writing text to the clipboard', () => {
     let request: ((wc: unknown, permission: string, callback: (ok: boolean) => void) => void) | undefined;
-    let check: (() => boolean) | undefined;
+    let check: ((wc: unknown, permission: string) => boolean) | undefined;
     let device: (() => boolean) | undefined;
-    denyAllPermissions({
+    lockDownPermissions({
       setPermissionRequestHandler: (h: typeof request) => {
         request = h;
       },
@@ -145,12 +145,23 @@ describe('window security', () => {
         device = h;
       },
     } as never);
-    for (const permission of ['media', 'notifications', 'clipboard-read', 'geolocation', 'openExternal']) {
+    for (const permission of [
+      'media',
+      'notifications',
+      'clipboard-read',
+      'geolocation',
+      'openExternal',
+      'fullscreen',
+    ]) {
       const callback = vi.fn();
       request!({}, permission, callback);
       expect(callback).toHaveBeenCalledWith(false);
+      expect(check!({}, permission)).toBe(false);
     }
-    expect(check!()).toBe(false);
+    const callback = vi.fn();
+    request!({}, 'clipboard-sanitized-write', callback);
+    expect(callback).toHaveBeenCalledWith(true);
+    expect(check!({}, 'clipboard-sanitized-write')).toBe(true);
     expect(device!()).toBe(false);
   });
 });

@@ -1034,7 +1034,7 @@ function nextLocalMidnight(now: number): number {
   return d.getTime();
 }
 
-function defaultEhloName(): string {
+export function defaultEhloName(): string {
   const name = os.hostname();
   return /^[a-z0-9.-]+$/i.test(name) ? name : 'localhost';
 }

@@ -14,7 +14,7 @@ import { DeliveryQueue } from '../queue/delivery-queue.ts';
 import { Enqueuer } from '../queue/enqueue.ts';
 import { GroupCommitter } from '../queue/group-commit.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
-import { type RelayAddress, RelayServer } from '../relay/relay-server.ts';
+import { type RelayAddress, type RelayDeps, RelayServer } from '../relay/relay-server.ts';
 import { createSecretStore, type SecretStore } from '../secrets/secret-store.ts';
 import { SettingsService } from '../settings/settings-service.ts';
 import { EngineLock, runningEngine } from './engine-lock.ts';
@@ -42,7 +42,13 @@ export class Engine {
   readonly queue: DeliveryQueue;
   readonly pauses: RoutePauses;
   readonly log: Logger;
-  private running: { lock: EngineLock; relay: RelayServer; dispatcher: Dispatcher } | null = null;
+  private running: {
+    lock: EngineLock;
+    kind: 'serve' | 'app';
+    relay: RelayServer;
+    relayDeps: RelayDeps;
+    dispatcher: Dispatcher;
+  } | null = null;
 
   constructor(opts: EngineOptions) {
     this.paths = dataPaths(opts.dataDir);
@@ -74,7 +80,7 @@ export class Engine {
         log: this.log,
       });
       const committer = new GroupCommitter(new Enqueuer(this.db), () => dispatcher.wake());
-      const relay = new RelayServer({
+      const relayDeps: RelayDeps = {
         paths: this.paths,
         settings: this.settings,
         domains: this.domains,
@@ -82,7 +88,8 @@ export class Engine {
         committer,
         log: this.log,
         ...relayOptions,
-      });
+      };
+      const relay = new RelayServer(relayDeps);
       dispatcher.start();
       let address: RelayAddress;
       try {
@@ -92,7 +99,7 @@ export class Engine {
         throw err;
       }
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
-      this.running = { lock, relay, dispatcher };
+      this.running = { lock, kind, relay, relayDeps, dispatcher };
       this.log.info('relay listening', { address: `${address.host}:${address.port}`, secrets: this.secrets.label });
       return address;
     } catch (err) {
@@ -104,6 +111,47 @@ export class Engine {
   /** Look for due work now (after "retry now" or a settings change in this process). */
   poke(): void {
     this.running?.dispatcher.poke();
+  }
+
+  /** Why the dispatcher in this process is holding mail back right now (in memory, no query). */
+  waitingReason(): string | null {
+    return this.running?.dispatcher.state().waiting ?? null;
+  }
+
+  /** Pause or resume sending; mail is still accepted and queued while paused. */
+  setSendingPaused(paused: boolean): void {
+    this.settings.set('delivery.paused', paused);
+    this.poke();
+  }
+
+  /**
+   * Moves the relay to another port without a gap: the new listener starts first,
+   * and only when it is up does the old one close (its open transactions finish).
+   * When the new port cannot be used, the setting goes back and nothing changes.
+   */
+  async setRelayPort(port: number): Promise<void> {
+    const previous = this.settings.get('relay.port');
+    this.settings.set('relay.port', port);
+    const running = this.running;
+    if (!running || running.relay.address?.port === port) return;
+    const relay = new RelayServer(running.relayDeps);
+    let address: RelayAddress;
+    try {
+      address = await relay.start();
+    } catch (err) {
+      this.settings.set('relay.port', previous);
+      throw err;
+    }
+    const old = running.relay;
+    running.relay = relay;
+    running.lock.update({ pid: process.pid, kind: running.kind, startedAt: new Date().toISOString(), relay: address });
+    this.log.info('relay moved', { address: `${address.host}:${address.port}` });
+    await old.stop(10_000);
+  }
+
+  /** Where the relay listens now: this process's, another process's (mailroom serve), or null. */
+  relayAddress(): RelayAddress | null {
+    return this.running?.relay.address ?? runningEngine(this.paths)?.relay ?? null;
   }
 
   /**

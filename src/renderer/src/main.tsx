@@ -1,6 +1,8 @@
 import './lib/zod-no-eval.ts';
 import '@mantine/core/styles.css';
+import '@mantine/notifications/styles.css';
 import { MantineProvider } from '@mantine/core';
+import { Notifications } from '@mantine/notifications';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
@@ -11,8 +13,9 @@ if (!root) throw new Error('index.html has no #root element');
 
 createRoot(root).render(
   <StrictMode>
-    {/* "auto" follows the OS light/dark setting. */}
+    {/* "auto" follows the OS light/dark setting until the user picks one. */}
     <MantineProvider theme={theme} defaultColorScheme="auto">
+      <Notifications position="top-right" />
       <App />
     </MantineProvider>
   </StrictMode>,

@@ -267,6 +267,14 @@ export const SETTINGS = {
     900,
     'Longest one delivery attempt may take. A delivery whose attempt was cut off (a crash) is retried after this.',
   ),
+
+  // --- Desktop app ---------------------------------------------------------------
+  'app.trayNoticeShown': def(
+    'boolean',
+    z.boolean(),
+    false,
+    'Whether the app has explained, on the first close of its window, that Mailroom keeps running in the tray.',
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

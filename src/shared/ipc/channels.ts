@@ -3,11 +3,36 @@
 // the sandboxed preload bundle then contains nothing but these lists.
 
 /** Request/response channels: renderer → main through `invoke`. */
-export const IPC_CHANNELS = ['relay.status', 'app.info'] as const;
+export const IPC_CHANNELS = [
+  'app.info',
+  'app.setStartAtLogin',
+  'relay.status',
+  'dashboard.get',
+  'sending.setPaused',
+  'log.search',
+  'log.detail',
+  'log.retry',
+  'log.cancel',
+  'log.export',
+  'relay.details',
+  'relay.copyPassword',
+  'relay.showPassword',
+  'relay.rotatePassword',
+  'relay.setPort',
+  'relay.sendTest',
+  'settings.get',
+  'settings.update',
+  'route.get',
+  'route.setPassword',
+  'route.test',
+  'domains.list',
+  'domains.add',
+  'domains.remove',
+] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 
 /** Events: main → renderer through `on`. Named apart from the channels so the two never collide. */
-export const IPC_EVENTS = ['engine.state'] as const;
+export const IPC_EVENTS = ['engine.state', 'dashboard.changed', 'export.progress'] as const;
 export type IpcEvent = (typeof IPC_EVENTS)[number];
 
 export function isIpcChannel(name: unknown): name is IpcChannel {

@@ -1,0 +1,27 @@
+import type { SendingDomain } from '../../../shared/ipc/contract.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { HandlerContext } from './index.ts';
+
+function list(engine: Engine): SendingDomain[] {
+  const keys = engine.dkim.list();
+  return engine.domains.list().map((domain) => ({
+    domain,
+    dkim: keys.filter((k) => k.domain === domain).map((k) => ({ selector: k.selector, algorithm: k.algorithm })),
+  }));
+}
+
+export function domainHandlers({ engine, live }: HandlerContext) {
+  return {
+    'domains.list': () => list(engine),
+    'domains.add': ({ domain }: { domain: string }) => {
+      engine.domains.add(domain);
+      live.check();
+      return list(engine);
+    },
+    'domains.remove': ({ domain }: { domain: string }) => {
+      engine.domains.remove(domain);
+      live.check();
+      return list(engine);
+    },
+  };
+}
