@@ -26,7 +26,9 @@ import { parseArgs } from 'node:util';
 import type { Db } from '../src/main/db/connection.ts';
 import { Engine } from '../src/main/engine/engine.ts';
 import { silentLogger } from '../src/main/engine/log.ts';
-import { searchDeliveries, todayCounts, writeDeliveryCsv } from '../src/main/queue/delivery-log.ts';
+import { writeDeliveryCsv } from '../src/main/queue/log-csv.ts';
+import { searchDeliveries } from '../src/main/queue/log-search.ts';
+import { todayCounts } from '../src/main/queue/log-today.ts';
 import { type LogQuery, logQuerySchema } from '../src/shared/domain/delivery-log.ts';
 
 const DAY = 86_400_000;

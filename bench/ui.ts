@@ -14,7 +14,6 @@
 // measured from navigation start, so Playwright's round trips are not in the figures.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
@@ -22,7 +21,7 @@ import nodemailer from 'nodemailer';
 import type { BrowserContext } from 'playwright-core';
 import { Engine } from '../src/main/engine/engine.ts';
 import { silentLogger } from '../src/main/engine/log.ts';
-import { openApp, RENDERER_DIR, rendererBuilt, startHarness } from '../test/helpers/app-harness.ts';
+import { openApp, RENDERER_DIR, rendererBuilt, startAppEngine, startHarness } from '../test/helpers/app-harness.ts';
 
 const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '7' }, 'data-dir': { type: 'string' } },
@@ -60,16 +59,11 @@ console.log(
 );
 
 // ---------------------------------------------------------------- first render
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-ui-'));
-const engine = new Engine({ dataDir, secretStore: 'file', log: silentLogger });
-engine.settings.set('relay.port', 0);
-engine.settings.set('delivery.paused', true);
-engine.domains.add('example.com');
-const relay = await engine.start('app', { authFailureDelayMs: 10 });
+const { engine, dataDir, relayPort } = await startAppEngine('mailroom-bench-ui-');
 const h = await startHarness();
 
 async function firstRender(route: string, readySelector: string, eng: Engine) {
-  const app = await openApp(h, eng, { route, beforeLoad: readyProbe('relay-state') });
+  const app = await openApp(h, eng, { route, beforeLoad: readyProbe('[data-testid="relay-state"]') });
   try {
     await app.page.waitForSelector(readySelector, { timeout: 30_000 });
     return await app.page.evaluate(() => {
@@ -83,10 +77,10 @@ async function firstRender(route: string, readySelector: string, eng: Engine) {
   }
 }
 
-/** Records when the element with this test id first exists, from navigation start. */
-function readyProbe(testId: string) {
+/** Records when an element matching `selector` first exists, from navigation start. */
+function readyProbe(selector: string) {
   return async (ctx: BrowserContext) => {
-    await ctx.addInitScript((id: string) => {
+    await ctx.addInitScript((sel: string) => {
       // Runs in the page; typed by hand because this project's Node typings have no DOM.
       type Observer = { observe(target: unknown, opts: object): void; disconnect(): void };
       const w = globalThis as unknown as {
@@ -96,13 +90,13 @@ function readyProbe(testId: string) {
         document: { querySelector(sel: string): unknown };
       };
       const obs = new w.MutationObserver(() => {
-        if (w.__ready === undefined && w.document.querySelector(`[data-testid="${id}"]`)) {
+        if (w.__ready === undefined && w.document.querySelector(sel)) {
           w.__ready = w.performance.now();
           obs.disconnect();
         }
       });
       obs.observe(w.document, { childList: true, subtree: true });
-    }, testId);
+    }, selector);
   };
 }
 
@@ -128,12 +122,10 @@ if (args['data-dir']) {
   const n = big.db.prepare('SELECT count(*) FROM deliveries').pluck().get() as number;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const app = await openApp(h, big, { route: '/log', beforeLoad: readyProbe('log-total') });
+    const app = await openApp(h, big, { route: '/log', beforeLoad: readyProbe('[data-testid^="log-row-"]') });
     try {
       await app.page.locator('[data-testid^="log-row-"]').first().waitFor({ timeout: 60_000 });
-      times.push(
-        await app.page.evaluate(() => (globalThis as unknown as { performance: { now(): number } }).performance.now()),
-      );
+      times.push(await app.page.evaluate(() => (globalThis as unknown as { __ready?: number }).__ready ?? Number.NaN));
     } finally {
       await app.close();
     }
@@ -157,7 +149,7 @@ console.log(
 const password = (await engine.secrets.get('relay.password')) as string;
 const transport = nodemailer.createTransport({
   host: '127.0.0.1',
-  port: relay.port,
+  port: relayPort,
   pool: true,
   maxConnections: 2,
   ignoreTLS: true,

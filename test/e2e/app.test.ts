@@ -1,11 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/main/engine/engine.ts';
-import { silentLogger } from '../../src/main/engine/log.ts';
-import { type Harness, openApp, rendererBuilt, startHarness } from '../helpers/app-harness.ts';
+import type { Engine } from '../../src/main/engine/engine.ts';
+import { type Harness, openApp, rendererBuilt, startAppEngine, startHarness } from '../helpers/app-harness.ts';
 import { type Sink, startSink, waitFor } from '../helpers/smtp-sink.ts';
 
 // The whole issue-4 journey, with clicks only, in Debian's Chromium against the real
@@ -27,13 +24,8 @@ let sink: Sink;
 
 beforeAll(async () => {
   if (!rendererBuilt) return;
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-app-e2e-'));
-  engine = new Engine({ dataDir, secretStore: 'file', log: silentLogger });
-  engine.settings.set('relay.port', 0);
-  // Paused until the smarthost is set up through the window: the direct route would ask the machine's DNS.
-  engine.settings.set('delivery.paused', true);
-  engine.domains.add('example.com');
-  await engine.start('app', { authFailureDelayMs: 10 });
+  // Sending stays paused until the smarthost is set up through the window.
+  ({ engine, dataDir } = await startAppEngine('mailroom-app-e2e-'));
   sink = await startSink({ auth: { user: SINK_USER, pass: SINK_PASS } });
   h = await startHarness();
 });

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import type { Engine } from '../../src/main/engine/engine.ts';
+import { Engine } from '../../src/main/engine/engine.ts';
 import { LiveStatus } from '../../src/main/engine/live-status.ts';
+import { silentLogger } from '../../src/main/engine/log.ts';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
 import { createIpcDispatcher, type IpcDispatch } from '../../src/main/ipc/register.ts';
 import { createSenderCheck } from '../../src/main/ipc/trusted-sender.ts';
@@ -23,6 +25,21 @@ export const RENDERER_DIR = path.resolve('out/renderer');
 export const ARTIFACTS = path.resolve('test-artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
 export const rendererBuilt = fs.existsSync(path.join(RENDERER_DIR, 'index.html'));
+
+/**
+ * A running engine on a fresh temp folder, as the app runs it: the relay on a free
+ * loopback port, one sending domain, and sending paused (the direct route would ask
+ * the machine's DNS; a test that sends sets up a loopback smarthost first).
+ */
+export async function startAppEngine(prefix: string): Promise<{ engine: Engine; dataDir: string; relayPort: number }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const engine = new Engine({ dataDir, secretStore: 'file', log: silentLogger });
+  engine.settings.set('relay.port', 0);
+  engine.settings.set('delivery.paused', true);
+  engine.domains.add('example.com');
+  const relay = await engine.start('app', { authFailureDelayMs: 10 });
+  return { engine, dataDir, relayPort: relay.port };
+}
 
 export interface Harness {
   browser: Browser;

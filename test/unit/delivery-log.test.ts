@@ -5,17 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/main/db/connection.ts';
 import { Engine } from '../../src/main/engine/engine.ts';
 import { silentLogger } from '../../src/main/engine/log.ts';
-import {
-  cancelDeliveries,
-  csvCell,
-  deliveryDetail,
-  queryDeliveryLog,
-  retryDeliveries,
-  type SearchTuning,
-  searchDeliveries,
-  todayCounts,
-  writeDeliveryCsv,
-} from '../../src/main/queue/delivery-log.ts';
+import { queryDeliveryLog } from '../../src/main/queue/delivery-log.ts';
+import { cancelDeliveries, retryDeliveries } from '../../src/main/queue/log-actions.ts';
+import { csvCell, writeDeliveryCsv } from '../../src/main/queue/log-csv.ts';
+import { deliveryDetail } from '../../src/main/queue/log-detail.ts';
+import type { SearchTuning } from '../../src/main/queue/log-plan.ts';
+import { searchDeliveries } from '../../src/main/queue/log-search.ts';
+import { todayCounts } from '../../src/main/queue/log-today.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../src/shared/domain/delivery.ts';
 import {
   LOG_SORTS,

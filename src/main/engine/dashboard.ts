@@ -1,6 +1,6 @@
 import type { Dashboard, Warning } from '../../shared/domain/dashboard.ts';
 import type { EngineState } from '../../shared/ipc/contract.ts';
-import { todayCounts } from '../queue/delivery-log.ts';
+import { todayCounts } from '../queue/log-today.ts';
 import type { Engine } from './engine.ts';
 
 /** Midnight today, local time: "today" on the dashboard is the user's day, like the daily caps. */

@@ -15,7 +15,8 @@ createRoot(root).render(
   <StrictMode>
     {/* "auto" follows the OS light/dark setting until the user picks one. */}
     <MantineProvider theme={theme} defaultColorScheme="auto">
-      <Notifications position="top-right" />
+      {/* Bottom right: the top right holds each page's main buttons (Export CSV), which a notification would cover. */}
+      <Notifications position="bottom-right" />
       <App />
     </MantineProvider>
   </StrictMode>,

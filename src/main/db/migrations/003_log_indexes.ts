@@ -1,4 +1,4 @@
-// Indexes for the delivery log (src/main/queue/delivery-log.ts), each one used by a
+// Indexes for the delivery log (src/main/queue/log-plan.ts), each one used by a
 // query plan there (checked with EXPLAIN QUERY PLAN in bench/log.ts and the tests).
 // Every index is one more b-tree the relay and the dispatcher write, so only these:
 //

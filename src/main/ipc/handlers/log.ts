@@ -1,11 +1,8 @@
 import type { LogFilter, LogQueryParsed, LogSort } from '../../../shared/domain/delivery-log.ts';
-import {
-  cancelDeliveries,
-  deliveryDetail,
-  retryDeliveries,
-  searchDeliveries,
-  writeDeliveryCsv,
-} from '../../queue/delivery-log.ts';
+import { cancelDeliveries, retryDeliveries } from '../../queue/log-actions.ts';
+import { writeDeliveryCsv } from '../../queue/log-csv.ts';
+import { deliveryDetail } from '../../queue/log-detail.ts';
+import { searchDeliveries } from '../../queue/log-search.ts';
 import type { HandlerContext } from './index.ts';
 
 export function logHandlers({ engine, desktop, emit, live }: HandlerContext) {

@@ -1,5 +1,5 @@
 import { Button, Group, MultiSelect, Select, TextInput } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../../shared/domain/delivery.ts';
 import { LOG_SORTS, type LogFilter, type LogSort } from '../../../../shared/domain/delivery-log.ts';
 import { STATUS_LABELS } from './status-style.ts';
@@ -38,8 +38,14 @@ export function LogFilters({
       ? 'The end date is before the start date.'
       : null;
 
-  // Typing is debounced: one query when the user pauses, not one per key.
+  // Typing is debounced: one query when the user pauses, not one per key. The first
+  // run is skipped: the page already asked for the unfiltered log.
+  const mounted = useRef(false);
   useEffect(() => {
+    if (!mounted.current) {
+      mounted.current = true;
+      return;
+    }
     if (dateError) return;
     const timer = setTimeout(() => {
       const filter: LogFilter = {};
