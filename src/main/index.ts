@@ -97,6 +97,11 @@ async function main(): Promise<void> {
       desktop,
       live,
       emit: emitToWindow,
+      // After a failed start (say the port was taken), the Local relay page starts it on a new port.
+      startEngine: async () => {
+        await engine.start('app');
+        setEngineState({ state: 'running', error: null });
+      },
     }),
     createSenderCheck(devUrl ? { origin: devUrl } : { file: rendererFile }),
     { log },

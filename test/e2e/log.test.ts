@@ -145,9 +145,12 @@ describe.skipIf(!rendererBuilt)('delivery log in Chromium', () => {
       // Cancelling the save dialog writes nothing and says nothing went wrong.
       app.desktop.savePath = null;
       fs.rmSync(csv);
+      const exports = () => app.calls.filter((c) => c === 'log.export').length;
       await page.getByTestId('log-export').click();
-      await page.getByTestId('log-export').and(page.locator(':not([data-loading])')).waitFor();
+      await waitFor(() => exports() === 2, 5000, 'the second export request');
+      await page.locator('[data-testid="log-export"]:not([data-loading])').waitFor();
       expect(fs.existsSync(csv)).toBe(false);
+      expect(await page.getByText(/export failed/i).count()).toBe(0);
       expect(app.problems).toEqual([]);
     } finally {
       await app.close();

@@ -106,7 +106,7 @@ describe.skipIf(!built)('built main process (with a stand-in for electron)', () 
     expect(r.badInput).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     expect(r.foreignWindow).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
     expect(r.foreignPage).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
-    expect(r.permissionCheck).toBe(false);
+    expect(r.permissionCheck).toEqual({ read: false, media: false, write: true });
     expect(r.permissionRequest).toBe(false);
     expect(r.dialogs).toEqual([]);
     expect(r.visibleOnceReady).toBe(true);

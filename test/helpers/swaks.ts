@@ -15,8 +15,8 @@ export async function swaks(
     opts.auth ?? 'PLAIN',
     '--auth-user',
     relay.username,
-    '--auth-password',
-    relay.password,
+    // One argument: a password starting with "-" would otherwise read as an option.
+    `--auth-password=${relay.password}`,
     '--from',
     opts.from,
     '--to',

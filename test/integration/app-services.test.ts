@@ -115,7 +115,7 @@ describe('the running relay', () => {
     engine.settings.set('relay.port', 0);
   });
 
-  it('moves to another port without a gap, and stays put when the new port is taken', async () => {
+  it('moves to another port (the new one listens before the old one closes), and stays put when the new port is taken', async () => {
     const first = await engine.start('app', { authFailureDelayMs: 10 });
     const target = await freePort();
     await engine.setRelayPort(target);
@@ -129,6 +129,22 @@ describe('the running relay', () => {
     expect(engine.relayAddress()?.port).toBe(target);
     expect(engine.settings.get('relay.port')).toBe(target);
     expect(await canConnect(target)).toBe(true);
+  });
+
+  it('runs port moves and stop one at a time: the setting and the listener always agree, nothing is left listening', async () => {
+    await engine.start('app', { authFailureDelayMs: 10 });
+    const free = await freePort();
+    const [taken, moved] = await Promise.allSettled([engine.setRelayPort(sink.port), engine.setRelayPort(free)]);
+    expect(taken.status).toBe('rejected');
+    expect(moved.status).toBe('fulfilled');
+    expect(engine.relayAddress()?.port).toBe(free);
+    expect(engine.settings.get('relay.port')).toBe(free);
+
+    const next = await freePort();
+    await Promise.all([engine.setRelayPort(next), engine.stop(2000)]);
+    expect(engine.isRunning()).toBe(false);
+    expect(await canConnect(next)).toBe(false);
+    expect(await canConnect(free)).toBe(false);
   });
 
   it('sends the Test message through its own relay with the real login, into the queue', async () => {
@@ -185,6 +201,18 @@ describe('live dashboard', () => {
     expect(live.rebuilds).toBe(base + 2);
     engine.domains.remove('own-change.example');
     engine.domains.remove('other-process.example');
+  });
+
+  it('pushes a change that current() found first, so the tray hears of it', () => {
+    const live = new LiveStatus(engine, () => ({ state: 'running', error: null }));
+    live.current();
+    const pushed: boolean[] = [];
+    live.subscribe((d) => pushed.push(d.warnings.some((w) => w.kind === 'sending-paused')));
+    engine.settings.set('delivery.paused', false);
+    expect(live.current().warnings.some((w) => w.kind === 'sending-paused')).toBe(false);
+    live.check();
+    expect(pushed).toEqual([false]);
+    engine.settings.set('delivery.paused', true);
   });
 
   it('warns about what needs the user, each with where to fix it', () => {

@@ -141,6 +141,42 @@ describe('IPC dispatcher', () => {
     expect(engine.settings.get('smarthost.host')).toBe('');
   });
 
+  it('never sends the saved provider password to another server', async () => {
+    const dispatch = realDispatcher();
+    const saved = {
+      'smarthost.host': '127.0.0.1',
+      'smarthost.port': 2600,
+      'smarthost.security': 'none',
+      'smarthost.username': 'me',
+    };
+    expect((await dispatch('settings.update', ownPage, { values: saved })).ok).toBe(true);
+    await engine.secrets.set('smarthost.password', 'old-provider-key');
+    // Test connection to another server without typing a password: the saved one is not offered.
+    const test = await dispatch('route.test', ownPage, {
+      host: '127.0.0.2',
+      port: 2600,
+      security: 'none',
+      username: 'me',
+    });
+    expect(test).toMatchObject({ ok: true, data: { ok: false, stage: 'auth' } });
+    if (test.ok) expect((test.data as { message: string }).message).toContain('Type the password');
+    // Saving another server forgets the old key; the page then asks for the new one.
+    await dispatch('settings.update', ownPage, { values: { 'smarthost.host': '127.0.0.2' } });
+    expect(await engine.secrets.get('smarthost.password')).toBeNull();
+    expect(await dispatch('route.get', ownPage, undefined)).toMatchObject({
+      ok: true,
+      data: { passwordConfigured: false },
+    });
+    await dispatch('settings.update', ownPage, {
+      values: {
+        'smarthost.host': '',
+        'smarthost.port': 587,
+        'smarthost.security': 'starttls',
+        'smarthost.username': '',
+      },
+    });
+  });
+
   it('never answers with a secret: passwords go to the desktop (clipboard, native window), not the page', async () => {
     const ctx = realContext();
     const dispatch = createIpcDispatcher(createHandlers(ctx), isTrusted);

@@ -534,7 +534,7 @@ export class Dispatcher {
         // A refused login (5xx, or no usable AUTH at all) needs the user; "try again
         // later" (454) is just a temporary failure.
         if (v.category === 'auth' && (v.code === null || v.code >= 500)) {
-          const reason = `The smarthost ${s.host} refused Mailroom's login (${v.response ?? v.detail}). Check smarthost.username and the password (mailroom secret set smarthost.password); sending resumes on its own once either changes.`;
+          const reason = `The smarthost ${s.host} refused Mailroom's login (${v.response ?? v.detail}). Check the user name and the password in Settings → Sending route (or "mailroom secret set smarthost.password"); sending resumes on its own once either changes.`;
           await this.pauseRoute(reason, v.code, v.response);
           return { verdict: { ...v, detail: reason }, ctx, pauseRoute: true };
         }

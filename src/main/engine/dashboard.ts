@@ -26,7 +26,17 @@ function warningsFor(engine: Engine, status: Dashboard['status'], engineState: E
   const out: Warning[] = [];
   const route = status.delivery.route;
 
-  if (engineState.state === 'failed') {
+  if (engineState.state === 'failed' && engineState.error?.code === 'ENGINE_RUNNING' && status.relay.running) {
+    // `mailroom serve` runs the engine on this folder: mail programs can send, and this
+    // window shows that engine's queue and settings.
+    out.push({
+      kind: 'relay-elsewhere',
+      severity: 'info',
+      title: 'Another Mailroom runs the relay',
+      message: `The "mailroom serve" command runs the relay (${status.relay.address}) and sends the mail on this computer. Mail programs can send through it; this window shows its queue and settings.`,
+      action: null,
+    });
+  } else if (engineState.state === 'failed') {
     out.push({
       kind: 'relay-down',
       severity: 'error',
@@ -49,8 +59,8 @@ function warningsFor(engine: Engine, status: Dashboard['status'], engineState: E
     out.push({
       kind: 'route-paused',
       severity: 'error',
-      title: 'Your provider refused Mailroom’s login',
-      message: `${pause.reason} Nothing bounces while this lasts: mail waits. Check the user name and password, then test the connection.`,
+      title: pause.code ? 'Your provider refused Mailroom’s login' : 'Sending through your provider is held back',
+      message: `${pause.reason} Nothing bounces while this lasts: mail waits.`,
       action: { label: 'Sending route', route: '/settings/route' },
     });
   }

@@ -124,29 +124,51 @@ export class Engine {
     this.poke();
   }
 
+  /** Whether this process runs the relay and the dispatcher. */
+  isRunning(): boolean {
+    return this.running !== null;
+  }
+
   /**
    * Moves the relay to another port without a gap: the new listener starts first,
    * and only when it is up does the old one close (its open transactions finish).
    * When the new port cannot be used, the setting goes back and nothing changes.
+   * Port moves and stop() run one at a time, so two moves (or a move and a quit)
+   * never leave the setting and the listener disagreeing, or a listener behind.
    */
-  async setRelayPort(port: number): Promise<void> {
-    const previous = this.settings.get('relay.port');
-    this.settings.set('relay.port', port);
-    const running = this.running;
-    if (!running || running.relay.address?.port === port) return;
-    const relay = new RelayServer(running.relayDeps);
-    let address: RelayAddress;
-    try {
-      address = await relay.start();
-    } catch (err) {
-      this.settings.set('relay.port', previous);
-      throw err;
-    }
-    const old = running.relay;
-    running.relay = relay;
-    running.lock.update({ pid: process.pid, kind: running.kind, startedAt: new Date().toISOString(), relay: address });
-    this.log.info('relay moved', { address: `${address.host}:${address.port}` });
-    await old.stop(10_000);
+  setRelayPort(port: number): Promise<void> {
+    return this.oneAtATime(async () => {
+      const previous = this.settings.get('relay.port');
+      this.settings.set('relay.port', port);
+      const running = this.running;
+      if (!running || running.relay.address?.port === port) return;
+      const relay = new RelayServer(running.relayDeps);
+      let address: RelayAddress;
+      try {
+        address = await relay.start();
+      } catch (err) {
+        this.settings.set('relay.port', previous);
+        throw err;
+      }
+      const old = running.relay;
+      running.relay = relay;
+      running.lock.update({
+        pid: process.pid,
+        kind: running.kind,
+        startedAt: new Date().toISOString(),
+        relay: address,
+      });
+      this.log.info('relay moved', { address: `${address.host}:${address.port}` });
+      await old.stop(10_000);
+    });
+  }
+
+  private serial: Promise<unknown> = Promise.resolve();
+
+  private oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(task, task);
+    this.serial = next.catch(() => {});
+    return next;
   }
 
   /** Where the relay listens now: this process's, another process's (mailroom serve), or null. */
@@ -158,13 +180,15 @@ export class Engine {
    * Stops the relay gracefully (open transactions finish), then the dispatcher
    * (transactions on the wire finish), and releases the lock.
    */
-  async stop(graceMs?: number): Promise<void> {
-    const running = this.running;
-    if (!running) return;
-    this.running = null;
-    await running.relay.stop(graceMs);
-    await running.dispatcher.stop(graceMs);
-    running.lock.release();
+  stop(graceMs?: number): Promise<void> {
+    return this.oneAtATime(async () => {
+      const running = this.running;
+      if (!running) return;
+      this.running = null;
+      await running.relay.stop(graceMs);
+      await running.dispatcher.stop(graceMs);
+      running.lock.release();
+    });
   }
 
   async close(graceMs?: number): Promise<void> {

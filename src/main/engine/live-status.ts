@@ -54,10 +54,12 @@ export class LiveStatus {
     this.timer = null;
   }
 
-  /** The latest dashboard, built now if anything changed since the last one. */
+  /**
+   * The latest dashboard, built now if anything changed since the last one. A change
+   * found here is pushed to the subscribers (the tray) too, not kept to itself.
+   */
   current(): Dashboard {
-    const key = this.changeKey();
-    if (!this.last || key !== this.lastKey) this.rebuild(key);
+    this.check();
     return this.last as Dashboard;
   }
 

@@ -8,6 +8,8 @@ import type { DeliveryQueue } from './delivery-queue.ts';
 // changed and, for every one left alone, why in plain words.
 
 const CANCELLED_DETAIL = 'Cancelled by you; it will not be sent.';
+// After a lost connection the last attempt may have arrived: say only what is sure.
+const CANCELLED_UNKNOWN_DETAIL = 'Cancelled by you: no more attempts. The last attempt may have arrived.';
 
 const CANCEL_SKIPPED: Partial<Record<DeliveryStatus, string>> = {
   delivered: 'already delivered',
@@ -70,6 +72,13 @@ export function cancelDeliveries(db: Db, ids: readonly number[], now: number): L
   if (!list.length) return { changed: 0, skipped: [] };
   return db
     .transaction(() => {
+      // Read inside the same (immediate) transaction, so nothing changes in between.
+      const wasUnknown = new Set(
+        db
+          .prepare("SELECT id FROM deliveries WHERE status = 'unknown' AND id IN (SELECT value FROM json_each(?))")
+          .pluck()
+          .all(JSON.stringify(list)) as number[],
+      );
       const changed = db
         .prepare(
           `UPDATE deliveries SET status = 'cancelled', lease_until = NULL, updated_at = @now
@@ -81,7 +90,7 @@ export function cancelDeliveries(db: Db, ids: readonly number[], now: number): L
       const event = db.prepare(
         `INSERT INTO delivery_events (delivery_id, at, kind, detail) VALUES (?, ?, 'cancelled', ?)`,
       );
-      for (const id of changed) event.run(id, now, CANCELLED_DETAIL);
+      for (const id of changed) event.run(id, now, wasUnknown.has(id) ? CANCELLED_UNKNOWN_DETAIL : CANCELLED_DETAIL);
       return { changed: changed.length, skipped: skippedOf(db, list, changed, CANCEL_SKIPPED) };
     })
     .immediate();

@@ -60,7 +60,10 @@ export async function writeDeliveryCsv(
   filePath: string,
   onProgress?: (done: number, total: number | null) => void,
 ): Promise<{ rows: number }> {
-  const spec = SORTS[sort];
+  // "Recently updated" moves under the cursor while the dispatcher works (a delivery
+  // updated mid-export jumps ahead of it and would be missed), so the file is written
+  // newest first instead; every other order is fixed for a row's life.
+  const spec = SORTS[sort === 'recently-updated' ? 'newest' : sort];
   const f = normaliseFilter(filter);
   f.maxId = (db.prepare('SELECT max(id) FROM deliveries').pluck().get() as number | null) ?? 0;
   const plan = choosePlan(db, f, spec, CSV_PAGE, DEFAULT_TUNING);

@@ -12,7 +12,12 @@ export interface RelayCredentials {
 
 function newPassword(): string {
   // 144 random bits, URL-safe so it survives copy and paste into any mail program.
-  return crypto.randomBytes(18).toString('base64url');
+  // It never starts with "-" or "_": a leading dash reads as an option to command-line
+  // tools (swaks, scripts), and a double-click selection may skip a leading underscore.
+  for (;;) {
+    const p = crypto.randomBytes(18).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(p)) return p;
+  }
 }
 
 /**

@@ -438,7 +438,7 @@ function listenError(err: NodeJS.ErrnoException, cfg: RelayConfig): MailroomErro
   if (err.code === 'EADDRINUSE') {
     return new MailroomError(
       'RELAY_START',
-      `Port ${cfg.port} on ${cfg.host} is already in use by another program. Stop that program, or give Mailroom another port: mailroom settings set relay.port ${cfg.port + 1}`,
+      `Port ${cfg.port} on ${cfg.host} is already in use by another program. Stop that program, or give Mailroom another port, such as ${cfg.port + 1}: in the app under Settings, Local relay; on the command line with "mailroom settings set relay.port ${cfg.port + 1}".`,
     );
   }
   if (err.code === 'EACCES') {

@@ -19,6 +19,7 @@ export type AppRoute = z.infer<typeof appRouteSchema>;
 
 export const WARNING_KINDS = [
   'relay-down',
+  'relay-elsewhere',
   'sending-paused',
   'route-paused',
   'route-not-configured',

@@ -18,6 +18,11 @@ export interface HandlerContext {
   /** Clipboard, native dialogs, login item: Electron in the app, a test double in browser tests. */
   desktop: Desktop;
   live: LiveStatus;
+  /**
+   * Starts the engine in this process after it failed to (the app passes this; it
+   * also updates the engine state). Absent in tests that run without the app shell.
+   */
+  startEngine?: () => Promise<void>;
   /** Sends an event to the window, if it is open. */
   emit: <E extends IpcEvent>(event: E, payload: IpcEventPayload<E>) => void;
 }

@@ -32,7 +32,31 @@ async function relayPassword(engine: Engine): Promise<string> {
   return password;
 }
 
-export function relayHandlers({ engine, desktop, live }: HandlerContext) {
+/**
+ * A relay running here moves at once. One that did not start (its port was taken)
+ * starts on the new port; one run by "mailroom serve" is not ours to move.
+ */
+async function moveRelay(engine: Engine, port: number, startEngine: (() => Promise<void>) | undefined) {
+  if (engine.isRunning()) return engine.setRelayPort(port);
+  const other = engine.relayAddress();
+  if (other) {
+    throw new MailroomError(
+      'ENGINE_RUNNING',
+      `Another Mailroom process (the "mailroom serve" command) runs the relay on port ${other.port}. Its port is changed where it runs; this window cannot move it.`,
+    );
+  }
+  const previous = engine.settings.get('relay.port');
+  await engine.setRelayPort(port);
+  if (!startEngine) return;
+  try {
+    await startEngine();
+  } catch (err) {
+    engine.settings.set('relay.port', previous);
+    throw err;
+  }
+}
+
+export function relayHandlers({ engine, desktop, live, startEngine }: HandlerContext) {
   return {
     'relay.details': () => details(engine),
     'relay.copyPassword': async () => {
@@ -53,13 +77,13 @@ export function relayHandlers({ engine, desktop, live }: HandlerContext) {
     },
     'relay.setPort': async ({ port }: { port: number }) => {
       try {
-        await engine.setRelayPort(port);
+        await moveRelay(engine, port, startEngine);
       } catch (err) {
         // The engine's sentence names a command; the window has a field for it.
         if (err instanceof MailroomError && /already in use/.test(err.message)) {
           throw new MailroomError(
             'RELAY_START',
-            `Port ${port} is already used by another program on this computer. Choose another port, for example ${port + 1}. The relay stays on its current port.`,
+            `Port ${port} is already used by another program on this computer. Choose another port, for example ${port + 1}.${engine.isRunning() ? ' The relay stays on its current port.' : ''}`,
           );
         }
         throw err;

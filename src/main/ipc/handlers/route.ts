@@ -6,12 +6,25 @@ import type { Engine } from '../../engine/engine.ts';
 import type { HandlerContext } from './index.ts';
 
 /**
- * Keys the window may change here. The relay's own address and TLS files are not
- * among them: the relay stays on this computer unless someone edits settings on
- * purpose from the command line, and its port has its own request (it restarts the
- * relay).
+ * Keys the window may change. Not the relay's own address or TLS files (the relay
+ * stays on this computer unless someone changes that on purpose from the command
+ * line; its port has its own request, which moves the relay), and not the settings
+ * that exist for tests (DNS servers, the MX port) or for tuning.
  */
-const WINDOW_SETTINGS = /^(delivery|direct|smarthost|retry)\./;
+const WINDOW_SETTINGS: ReadonlySet<string> = new Set([
+  'delivery.route',
+  'delivery.paused',
+  'delivery.ehloName',
+  'direct.ratePerMinute',
+  'direct.dailyCap',
+  'smarthost.preset',
+  'smarthost.host',
+  'smarthost.port',
+  'smarthost.security',
+  'smarthost.username',
+  'smarthost.ratePerMinute',
+  'smarthost.dailyCap',
+]);
 
 async function routeState(engine: Engine) {
   const pause = engine.pauses.get('smarthost');
@@ -26,15 +39,26 @@ async function routeState(engine: Engine) {
 export function routeHandlers({ engine, live }: HandlerContext) {
   return {
     'settings.get': () => engine.settings.all(),
-    'settings.update': ({ values }: { values: Record<string, unknown> }) => {
-      const refused = Object.keys(values).filter((k) => !WINDOW_SETTINGS.test(k) || k === 'delivery.dnsServers');
+    'settings.update': async ({ values }: { values: Record<string, unknown> }) => {
+      const refused = Object.keys(values).filter((k) => !WINDOW_SETTINGS.has(k));
       if (refused.length) {
         throw new MailroomError(
           'INVALID_SETTING',
           `${refused.join(', ')} cannot be changed from the window${refused.some((k) => k.startsWith('relay.')) ? '; the relay port is changed on the Local relay page' : ''}. Nothing was changed.`,
         );
       }
+      const before = engine.settings.all();
       engine.settings.setMany(values);
+      const after = engine.settings.all();
+      // The saved password belongs to the server it was saved for: it is never sent to
+      // another one. A new server (or user name) needs its password typed again.
+      if (
+        before['smarthost.host'] &&
+        (after['smarthost.host'] !== before['smarthost.host'] ||
+          after['smarthost.username'] !== before['smarthost.username'])
+      ) {
+        await engine.secrets.delete('smarthost.password');
+      }
       engine.poke();
       live.check();
       return engine.settings.all();
@@ -49,7 +73,10 @@ export function routeHandlers({ engine, live }: HandlerContext) {
       return routeState(engine);
     },
     'route.test': async (input: RouteTestInput) => {
-      const password = input.password ?? (await engine.secrets.get('smarthost.password'));
+      // The saved password only ever goes to the server and user it was saved for.
+      const saved = engine.settings.all();
+      const sameAccount = input.host === saved['smarthost.host'] && input.username === saved['smarthost.username'];
+      const password = input.password ?? (sameAccount ? await engine.secrets.get('smarthost.password') : null);
       return testSmarthost(
         { ...input, password },
         { settings: engine.settings, ehloName: engine.settings.get('delivery.ehloName') || defaultEhloName() },

@@ -31,11 +31,15 @@ export function RelayPortForm({ port, onSaved }: { port: number; onSaved: (d: Re
       const details = await call('relay.setPort', { port: n });
       onSaved(details);
       setValue(details.port);
-      setMovedTo(details.port);
-      notifySuccess(
-        `Change the port to ${details.port} in each mail program's outgoing server settings.`,
-        'The relay moved',
-      );
+      if (details.running) {
+        setMovedTo(details.port);
+        notifySuccess(
+          `Change the port to ${details.port} in each mail program's outgoing server settings.`,
+          'The relay moved',
+        );
+      } else {
+        notifySuccess(`The relay will listen on port ${details.port} when it starts.`, 'Port saved');
+      }
     } catch (err) {
       setRefused(toIpcError(err).message);
     } finally {
