@@ -80,11 +80,11 @@ export class SettingsService {
   }
 
   /**
-   * Several values at once (a provider preset): each is validated, the cross-setting
-   * rules are checked on the combined result, and all are written in one transaction,
-   * or none. Returns the values as stored.
+   * Checks several values as setMany would (each value, then the cross-setting rules
+   * on the combined result) without writing anything. Returns the values as they
+   * would be stored.
    */
-  setMany(values: Record<string, unknown>): Partial<Settings> {
+  validate(values: Record<string, unknown>): Partial<Settings> {
     const parsed: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(values)) {
       const k = this.requireKey(key);
@@ -100,11 +100,21 @@ export class SettingsService {
     }
     const conflict = crossCheckSettings({ ...this.all(), ...parsed });
     if (conflict) throw new MailroomError('INVALID_SETTING', `${conflict} Nothing was changed.`);
+    return parsed as Partial<Settings>;
+  }
+
+  /**
+   * Several values at once (a provider preset): each is validated, the cross-setting
+   * rules are checked on the combined result, and all are written in one transaction,
+   * or none. Returns the values as stored.
+   */
+  setMany(values: Record<string, unknown>): Partial<Settings> {
+    const parsed = this.validate(values);
     const now = Date.now();
     this.db.transaction(() => {
       for (const [k, v] of Object.entries(parsed)) this.upsert.run(k, JSON.stringify(v), now);
     })();
-    return parsed as Partial<Settings>;
+    return parsed;
   }
 
   setFromText(key: string, text: string): SettingValue<SettingKey> {

@@ -48,10 +48,11 @@ export function routeHandlers({ engine, live }: HandlerContext) {
         );
       }
       const before = engine.settings.all();
-      engine.settings.setMany(values);
-      const after = engine.settings.all();
+      const after = { ...before, ...engine.settings.validate(values) };
       // The saved password belongs to the server it was saved for: it is never sent to
-      // another one. A new server (or user name) needs its password typed again.
+      // another one. A new server (or user name) needs its password typed again. It is
+      // forgotten before the new server is stored, so the dispatcher never sees the pair;
+      // a refused value has already stopped us above, so nothing is lost for nothing.
       if (
         before['smarthost.host'] &&
         (after['smarthost.host'] !== before['smarthost.host'] ||
@@ -59,6 +60,7 @@ export function routeHandlers({ engine, live }: HandlerContext) {
       ) {
         await engine.secrets.delete('smarthost.password');
       }
+      engine.settings.setMany(values);
       engine.poke();
       live.check();
       return engine.settings.all();
