@@ -162,6 +162,25 @@ describe('dialogs', () => {
     expect(chosen).toBe('/home/ann/Documents/x.csv');
   });
 
+  it('never replaces a file the dialog did not ask about: "report" + .csv existing becomes "report (2).csv"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-save-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'report.csv'), 'keep me');
+      const { desktop, dialog } = setup();
+      dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: path.join(dir, 'report') });
+      expect(await desktop.chooseSavePath('log.csv', { name: 'CSV', extensions: ['csv'] })).toBe(
+        path.join(dir, 'report (2).csv'),
+      );
+      // A name the user typed with its extension was asked about by the dialog itself: kept as chosen.
+      dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: path.join(dir, 'report.csv') });
+      expect(await desktop.chooseSavePath('log.csv', { name: 'CSV', extensions: ['csv'] })).toBe(
+        path.join(dir, 'report.csv'),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers null when the user cancels, and falls back to Downloads when Documents is unknown', async () => {
     const { desktop, dialog, app } = setup({ hasWindow: false });
     app.getPath.mockImplementation((name: string) => {

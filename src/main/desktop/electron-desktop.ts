@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { App, BrowserWindow, Dialog, MessageBoxOptions, SaveDialogOptions } from 'electron';
 import type { Logger } from '../engine/log.ts';
@@ -156,10 +157,16 @@ function userFolder(app: Pick<App, 'getPath'>): string {
   return '';
 }
 
-/** GTK's save dialog does not add the filter's extension when the user typed a bare name. */
-function withExtension(file: string, extensions: string[]): string {
+/**
+ * GTK's save dialog does not add the filter's extension when the user typed a bare
+ * name. Its overwrite question was about the bare name, so when the name with the
+ * extension already exists it gets a number rather than replacing a file unasked.
+ */
+function withExtension(file: string, extensions: string[], exists = fs.existsSync): string {
   const ext = path.extname(file).slice(1).toLowerCase();
   const wanted = extensions.filter((e) => e !== '*');
   if (wanted.length === 0 || wanted.some((e) => e.toLowerCase() === ext)) return file;
-  return `${file}.${wanted[0]}`;
+  let candidate = `${file}.${wanted[0]}`;
+  for (let n = 2; exists(candidate) && n < 1000; n++) candidate = `${file} (${n}).${wanted[0]}`;
+  return candidate;
 }

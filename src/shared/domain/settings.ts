@@ -318,7 +318,7 @@ export function crossCheckSettings(values: Settings): string | null {
     values['smarthost.host'] &&
     !LOOPBACK_NAMES.test(values['smarthost.host'])
   ) {
-    return `smarthost.security "none" is allowed only for a smarthost on this computer (127.0.0.1, ::1 or localhost), not "${values['smarthost.host']}": your password and mail would cross the network unencrypted. Use "starttls" (port 587) or "tls" (port 465).`;
+    return `No encryption (smarthost.security "none") is allowed only for a smarthost on this computer (127.0.0.1, ::1 or localhost), not "${values['smarthost.host']}": your password and mail would cross the network unencrypted. Choose STARTTLS (port 587) or TLS (port 465).`;
   }
   return null;
 }
