@@ -41,6 +41,8 @@ export interface DnsServer {
   /** Every question received, in order (UDP and TCP). */
   queries: DnsQuery[];
   setZone(zone: DnsZone): void;
+  /** Answers wait this long before going out (a network round trip, for benchmarks). */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,8 @@ function answerFor(zone: Map<string, DnsNode>, q: Question): Outcome {
 
 export async function startDnsServer(zone: DnsZone, options: { port?: number } = {}): Promise<DnsServer> {
   let records = compileZone(zone);
+  let delayMs = 0;
+  const later = (send: () => void) => (delayMs > 0 ? setTimeout(send, delayMs) : send());
   const queries: DnsQuery[] = [];
   const sockets = new Set<net.Socket>();
 
@@ -213,7 +217,7 @@ export async function startDnsServer(zone: DnsZone, options: { port?: number } =
         const msg = buffer.subarray(2, 2 + len);
         buffer = buffer.subarray(2 + len);
         const packet = respond(msg, 'tcp');
-        if (packet && !socket.destroyed) socket.write(dnsPacket.streamEncode(packet));
+        if (packet) later(() => socket.destroyed || socket.write(dnsPacket.streamEncode(packet)));
       }
       if (buffer.length > MAX_TCP_BUFFER) socket.destroy();
     });
@@ -225,7 +229,14 @@ export async function startDnsServer(zone: DnsZone, options: { port?: number } =
     const udp = dgram.createSocket('udp4');
     udp.on('message', (msg, rinfo) => {
       const packet = respond(msg, 'udp');
-      if (packet) udp.send(encodeUdp(packet), rinfo.port, rinfo.address);
+      if (!packet) return;
+      later(() => {
+        try {
+          udp.send(encodeUdp(packet), rinfo.port, rinfo.address);
+        } catch {
+          // closed while the answer waited
+        }
+      });
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -264,6 +275,9 @@ export async function startDnsServer(zone: DnsZone, options: { port?: number } =
       queries,
       setZone(next: DnsZone) {
         records = compileZone(next);
+      },
+      setDelay(ms: number) {
+        delayMs = ms;
       },
       async close() {
         for (const s of sockets) s.destroy();

@@ -235,7 +235,7 @@ describe('live dashboard', () => {
         ['sending-paused', null],
         ['route-paused', '/settings/route'],
         ['route-not-configured', '/settings/route'],
-        ['unsigned-domain', '/settings/domains'],
+        ['unsigned-domain', '/setup'],
       ]);
     } finally {
       engine.pauses.resume('smarthost');

@@ -118,12 +118,41 @@ describe('IPC dispatcher', () => {
       ['route.setPassword', { password: '' }],
       ['domains.add', { domain: 5 }],
       ['app.setStartAtLogin', { enabled: 'yes' }],
+      ['dns.plan', { domain: 5 }],
+      ['dns.check', {}],
+      ['dns.saveProgress', { domain: 'example.com', step: 0 }],
+      ['dns.saveProgress', { domain: 'example.com', route: { kind: 'carrier-pigeon' } }],
+      ['dns.saveProgress', { domain: 'example.com', route: { kind: 'smarthost', preset: 'Not Valid!' } }],
+      ['dns.saveProgress', { domain: 'example.com', reportAddress: 'postmaster@example.com', extra: 1 }],
+      ['dns.saveProgress', { domain: 'example.com', reportAddress: 'not an address' }],
+      ['dns.saveProgress', { domain: 'example.com', route: { kind: 'smarthost', preset: 'no-such-provider' } }],
+      ['dns.generateKey', {}],
+      ['dns.sendTest', { from: 'x', to: 'y' }],
+      ['dns.testStatus', { queueId: 5 }],
     ];
     for (const [channel, input] of bad) {
       const answer = await dispatch(channel, ownPage, input);
       expect(answer, `${channel} ${JSON.stringify(input)}`).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     }
     expect(engine.settings.all()).toEqual(before);
+    expect(engine.db.prepare('SELECT count(*) FROM domain_setup').pluck().get()).toBe(0);
+  });
+
+  it('hands the window the DKIM record, never the private key', async () => {
+    const dispatch = realDispatcher();
+    const answer = await dispatch('dns.generateKey', ownPage, { domain: 'example.com' });
+    expect(answer).toMatchObject({
+      ok: true,
+      data: { algorithm: 'rsa-2048', value: expect.stringMatching(/^v=DKIM1; k=rsa; p=/) },
+    });
+    if (!answer.ok) return;
+    const { selector } = answer.data as { selector: string };
+    const pem = (await engine.secrets.get(`dkim/example.com/${selector}`)) as string;
+    const body = pem.split('\n').slice(1, -2).join('');
+    expect(body.length).toBeGreaterThan(1000);
+    const all = JSON.stringify([answer, await dispatch('domains.list', ownPage, undefined)]);
+    for (let i = 0; i + 40 <= body.length; i += 40) expect(all).not.toContain(body.slice(i, i + 40));
+    await engine.dkim.remove('example.com', selector);
   });
 
   it('refuses settings the window may not change, with a sentence, and writes nothing', async () => {

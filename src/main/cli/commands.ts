@@ -6,6 +6,7 @@ import { resolveDataDir } from '../engine/paths.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
 import * as delivery from './delivery-commands.ts';
+import { dns } from './dns-commands.ts';
 import type { CliOptions } from './main.ts';
 import { type Out, print, usage } from './output.ts';
 
@@ -41,6 +42,8 @@ export async function runCommand(words: string[], opts: CliOptions): Promise<num
       return withEngine(opts, (engine) => delivery.log(engine, out, sub ? [sub, ...rest] : rest, opts));
     case 'retry':
       return withEngine(opts, (engine) => delivery.retry(engine, out, sub ? [sub, ...rest] : rest, opts));
+    case 'dns':
+      return withEngine(opts, (engine) => dns(engine, out, sub, rest, opts));
     case 'smarthost':
       return withEngine(opts, (engine) => delivery.smarthost(engine, out, sub, rest, opts));
     default:

@@ -27,6 +27,10 @@ Commands:
                                      try again now (also lifts a route's pause)
   smarthost presets                  the providers Mailroom knows
   smarthost use PRESET [--region R]  send through that provider
+  dns check DOMAIN [--dns-server HOST:PORT] [--ip ADDR] [--dns-timeout MS]
+                                     check SPF, DKIM, DMARC, MX (and reverse DNS when sending
+                                     direct) live; exits 1 when something needs fixing
+  dns records DOMAIN                 the DNS records to create for a sending domain
 
 Options:
   --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)
@@ -80,6 +84,9 @@ function parse(argv: string[]) {
       route: { type: 'string' },
       all: { type: 'boolean', default: false },
       region: { type: 'string' },
+      'dns-server': { type: 'string' },
+      'dns-timeout': { type: 'string' },
+      ip: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
-import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { MailroomError } from '../../shared/errors.ts';
+import { failureText, serverString } from '../dns/dns-client.ts';
 
 /**
  * Where to deliver mail for a recipient domain (RFC 5321 §5.1, RFC 7505).
@@ -64,33 +64,6 @@ async function lookup<T>(run: () => Promise<T>): Promise<Lookup<T>> {
     const code = codeOf(err);
     return { ok: false, absent: ABSENT.has(code), code };
   }
-}
-
-/** What went wrong, in words, for a temporary failure. */
-function failureText(code: string): string {
-  switch (code) {
-    case 'ETIMEOUT':
-      return 'the DNS server did not answer in time';
-    case 'ESERVFAIL':
-      return 'the DNS server reported a failure (SERVFAIL)';
-    case 'EREFUSED':
-      return 'the DNS server refused the query';
-    case 'ECONNREFUSED':
-      return 'the DNS server could not be reached (connection refused)';
-    default:
-      return `the DNS lookup failed (${code})`;
-  }
-}
-
-function serverString(s: { host: string; port: number }): string {
-  const host = s.host.replace(/^\[|\]$/g, '');
-  if (!net.isIP(host) || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) {
-    throw new MailroomError(
-      'ROUTE_CONFIG',
-      `The DNS server "${s.host}:${s.port}" is not an IP address and port; enter one such as 127.0.0.1:53, or leave the list empty to use the system's DNS servers.`,
-    );
-  }
-  return net.isIPv6(host) ? `[${host}]:${s.port}` : `${host}:${s.port}`;
 }
 
 /** ASCII (A-label) form of the domain, or null when it cannot be a domain name. */

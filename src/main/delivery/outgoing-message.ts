@@ -76,7 +76,7 @@ export class OutgoingMessage {
       bytes,
       // Conversion may fix only long lines or folding and leave 8-bit text in place.
       eightBit: prepared.converted ? inspectMessage(prepared.message).eightBit : this.has8bit,
-      signedBy: this.signer ? this.signingDomain : null,
+      signedBy: this.signer ? this.signer.description : null,
     };
   }
 

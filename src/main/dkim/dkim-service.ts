@@ -172,6 +172,17 @@ export class DkimService {
     }
   }
 
+  /** The public halves the signer uses for a domain: its newest RSA key and newest Ed25519 key. */
+  signingKeys(domain: string): { selector: string; algorithm: string; publicKey: string }[] {
+    const d = toAsciiDomain(domain);
+    if (!d) return [];
+    return this.newestPerAlgorithm(d).map((r) => ({
+      selector: r.selector.toLowerCase(),
+      algorithm: r.algorithm,
+      publicKey: r.public_key,
+    }));
+  }
+
   /** Sending domains that have no DKIM key at all. */
   domainsWithoutKey(): string[] {
     const keyed = new Set(this.keyedDomainsStmt.all() as string[]);

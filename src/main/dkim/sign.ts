@@ -66,6 +66,16 @@ export class DkimSigner {
     return [...new Set(this.keys.map((k) => k.domain))];
   }
 
+  /** What the signatures say, for the delivery log: "example.com (selector mr202611)". */
+  get description(): string {
+    return this.domains
+      .map((d) => {
+        const selectors = this.keys.filter((k) => k.domain === d).map((k) => k.selector);
+        return `${d} (selector${selectors.length > 1 ? 's' : ''} ${selectors.join(' and ')})`;
+      })
+      .join(', ');
+  }
+
   sign(message: Buffer, opts: { now?: number } = {}): Buffer {
     const plan = this.plan(message, opts);
     return assemble(

@@ -99,7 +99,24 @@ function warningsFor(engine: Engine, status: Dashboard['status'], engineState: E
       severity: 'warning',
       title: `${domain} has no DKIM key`,
       message: `Mail from ${domain} goes out unsigned, and Gmail and Yahoo may put it in spam or refuse it. Set up DKIM for ${domain}.`,
-      action: { label: 'Sending domains', route: '/settings/domains' },
+      action: { label: 'Set up the domain', route: '/setup' },
+    });
+  }
+  // Signed domains whose DNS records are missing or wrong (unsigned ones are warned about above).
+  const unsigned = new Set(status.delivery.unsignedDomains);
+  for (const r of engine.dns.readiness()) {
+    if (unsigned.has(r.domain) || r.state === 'ready') continue;
+    out.push({
+      kind: 'domain-not-ready',
+      severity: r.state === 'attention' ? 'warning' : 'info',
+      title:
+        r.state === 'attention'
+          ? `${r.domain}: DNS records need fixing`
+          : r.state === 'pending'
+            ? `${r.domain}: waiting for DNS`
+            : `${r.domain}: DNS records not checked yet`,
+      message: r.summary,
+      action: { label: 'Open the domain setup', route: '/setup' },
     });
   }
   return out;

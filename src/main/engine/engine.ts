@@ -9,6 +9,7 @@ import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts'
 import { MessageLoader } from '../delivery/outgoing-message.ts';
 import { RoutePauses } from '../delivery/route-pauses.ts';
 import { DkimService } from '../dkim/dkim-service.ts';
+import { DnsService } from '../dns/dns-service.ts';
 import { DomainsService } from '../domains/domains-service.ts';
 import { DeliveryQueue } from '../queue/delivery-queue.ts';
 import { Enqueuer } from '../queue/enqueue.ts';
@@ -39,6 +40,7 @@ export class Engine {
   readonly domains: DomainsService;
   readonly secrets: SecretStore;
   readonly dkim: DkimService;
+  readonly dns: DnsService;
   readonly queue: DeliveryQueue;
   readonly pauses: RoutePauses;
   readonly log: Logger;
@@ -60,6 +62,7 @@ export class Engine {
     const installId = this.db.prepare("SELECT value FROM meta WHERE key = 'install_id'").pluck().get() as string;
     this.secrets = createSecretStore(opts.secretStore, { installId, secretsFile: this.paths.secretsFile });
     this.dkim = new DkimService(this.db, this.secrets, this.domains);
+    this.dns = new DnsService(this.db, this.settings, this.domains, this.dkim);
     this.queue = new DeliveryQueue(this.db, new Enqueuer(this.db));
     this.pauses = new RoutePauses(this.db);
   }

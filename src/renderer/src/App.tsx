@@ -22,10 +22,12 @@ import { AppSettingsPage } from './pages/Settings/AppSettingsPage.tsx';
 import { DomainsSettingsPage } from './pages/Settings/DomainsSettingsPage.tsx';
 import { RelaySettingsPage } from './pages/Settings/RelaySettingsPage.tsx';
 import { RouteSettingsPage } from './pages/Settings/RouteSettingsPage.tsx';
+import { SetupWizardPage } from './pages/Setup/SetupWizardPage.tsx';
 
 const PAGES: { route: AppRoute; label: string; group: 'main' | 'settings'; render: () => ReactNode }[] = [
   { route: '/', label: 'Dashboard', group: 'main', render: () => <DashboardPage /> },
   { route: '/log', label: 'Delivery log', group: 'main', render: () => <DeliveryLogPage /> },
+  { route: '/setup', label: 'Domain setup', group: 'main', render: () => <SetupWizardPage /> },
   { route: '/settings/relay', label: 'Local relay', group: 'settings', render: () => <RelaySettingsPage /> },
   { route: '/settings/route', label: 'Sending route', group: 'settings', render: () => <RouteSettingsPage /> },
   { route: '/settings/domains', label: 'Sending domains', group: 'settings', render: () => <DomainsSettingsPage /> },

@@ -9,6 +9,7 @@ import { todayCountsSchema } from './delivery-log.ts';
 export const APP_ROUTES = [
   '/',
   '/log',
+  '/setup',
   '/settings/relay',
   '/settings/route',
   '/settings/domains',
@@ -26,6 +27,7 @@ export const WARNING_KINDS = [
   'daily-cap',
   'no-domains',
   'unsigned-domain',
+  'domain-not-ready',
 ] as const;
 
 export const warningSchema = z.object({

@@ -28,6 +28,13 @@ export const IPC_CHANNELS = [
   'domains.list',
   'domains.add',
   'domains.remove',
+  'dns.plan',
+  'dns.check',
+  'dns.saveProgress',
+  'dns.generateKey',
+  'dns.sendTest',
+  'dns.testStatus',
+  'dns.readiness',
 ] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 

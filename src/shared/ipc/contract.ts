@@ -9,6 +9,7 @@ import {
   logPageSchema,
   logQuerySchema,
 } from '../domain/delivery-log.ts';
+import { domainCheckSchema, domainReadinessSchema, wizardPlanSchema, wizardRouteSchema } from '../domain/dns.ts';
 import { SETTING_KEYS, SETTINGS, type Settings } from '../domain/settings.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { IpcChannel, IpcEvent } from './channels.ts';
@@ -20,6 +21,14 @@ import type { IpcChannel, IpcEvent } from './channels.ts';
 
 /** Channels that take no arguments accept nothing, or an empty object and nothing more. */
 const noInput = z.strictObject({}).optional();
+
+const domainInput = z.strictObject({ domain: z.string().max(300) });
+
+export const testSendStatusSchema = z.object({
+  state: z.enum(['waiting', 'delivered', 'failed']),
+  message: z.string(),
+  signed: z.object({ domain: z.string(), selectors: z.array(z.string()) }).nullable(),
+});
 
 export const ENGINE_STATES = ['starting', 'running', 'failed', 'stopped'] as const;
 
@@ -149,6 +158,28 @@ export const IPC_CONTRACT = {
   'domains.list': { input: noInput, output: z.array(sendingDomainSchema) },
   'domains.add': { input: z.strictObject({ domain: z.string().max(300) }), output: z.array(sendingDomainSchema) },
   'domains.remove': { input: z.strictObject({ domain: z.string().max(300) }), output: z.array(sendingDomainSchema) },
+  'dns.plan': { input: domainInput, output: z.object({ plan: wizardPlanSchema, check: domainCheckSchema }) },
+  'dns.check': { input: domainInput, output: domainCheckSchema },
+  'dns.saveProgress': {
+    input: z.strictObject({
+      domain: z.string().max(300),
+      step: z.number().int().min(1).max(20).optional(),
+      route: wizardRouteSchema.nullable().optional(),
+      reportAddress: z.string().max(320).optional(),
+      recordsShown: z.boolean().optional(),
+    }),
+    output: z.null(),
+  },
+  'dns.generateKey': {
+    input: z.strictObject({ domain: z.string().max(300) }),
+    output: z.object({ selector: z.string(), algorithm: z.string(), name: z.string(), value: z.string() }),
+  },
+  'dns.sendTest': {
+    input: z.strictObject({ from: email, to: email }),
+    output: z.object({ queueId: z.string() }),
+  },
+  'dns.testStatus': { input: z.strictObject({ queueId: z.string().max(100) }), output: testSendStatusSchema },
+  'dns.readiness': { input: noInput, output: z.array(domainReadinessSchema) },
 } as const satisfies Record<IpcChannel, { input: z.ZodType; output: z.ZodType }>;
 
 export const exportProgressSchema = z.object({ done: z.number(), total: z.number().nullable() });

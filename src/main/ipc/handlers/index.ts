@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { LiveStatus } from '../../engine/live-status.ts';
 import type { IpcHandlers } from '../register.ts';
 import { appHandlers } from './app.ts';
+import { dnsHandlers } from './dns.ts';
 import { domainHandlers } from './domains.ts';
 import { logHandlers } from './log.ts';
 import { relayHandlers } from './relay.ts';
@@ -39,5 +40,6 @@ export function createHandlers(ctx: HandlerContext): IpcHandlers {
     ...relayHandlers(ctx),
     ...routeHandlers(ctx),
     ...domainHandlers(ctx),
+    ...dnsHandlers(ctx),
   };
 }

@@ -1,7 +1,9 @@
 import { Badge, Button, Group, Paper, Text } from '@mantine/core';
 import type { SendingDomain } from '../../../../shared/ipc/contract.ts';
+import { hrefOf } from '../../lib/router.ts';
+import { rememberSetupDomain } from '../Setup/setup-domain.ts';
 
-/** One sending domain: its name, whether its mail is signed, and a way to remove it. */
+/** One sending domain: its name, whether its mail is signed, a way to its DNS setup, and a way to remove it. */
 export function DomainRow({ domain, onRemove }: { domain: SendingDomain; onRemove: () => void }) {
   const name = domain.domain;
   const selectors = domain.dkim.map((k) => k.selector);
@@ -20,16 +22,29 @@ export function DomainRow({ domain, onRemove }: { domain: SendingDomain; onRemov
             </Badge>
           )}
         </Group>
-        <Button
-          variant="subtle"
-          color="red"
-          size="compact-sm"
-          onClick={onRemove}
-          aria-label={`Remove ${name}`}
-          data-testid={`domain-remove-${name}`}
-        >
-          Remove
-        </Button>
+        <Group gap="xs" wrap="nowrap">
+          <Button
+            component="a"
+            href={hrefOf('/setup')}
+            onClick={() => rememberSetupDomain(name)}
+            variant="subtle"
+            size="compact-sm"
+            aria-label={`Set up DNS for ${name}`}
+            data-testid={`domain-setup-${name}`}
+          >
+            Set up DNS
+          </Button>
+          <Button
+            variant="subtle"
+            color="red"
+            size="compact-sm"
+            onClick={onRemove}
+            aria-label={`Remove ${name}`}
+            data-testid={`domain-remove-${name}`}
+          >
+            Remove
+          </Button>
+        </Group>
       </Group>
     </Paper>
   );

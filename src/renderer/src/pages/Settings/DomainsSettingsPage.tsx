@@ -1,9 +1,10 @@
-import { Alert, Card, Code, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Card, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { SendingDomain } from '../../../../shared/ipc/contract.ts';
 import { ConfirmModal } from '../../components/ConfirmModal/ConfirmModal.tsx';
 import { call } from '../../lib/ipc.ts';
 import { notifySuccess } from '../../lib/notify.ts';
+import { hrefOf } from '../../lib/router.ts';
 import { useLoad } from '../../lib/use-load.ts';
 import { DomainAddForm } from './DomainAddForm.tsx';
 import { DomainRow } from './DomainRow.tsx';
@@ -55,11 +56,18 @@ export function DomainsSettingsPage() {
               </Stack>
             )}
           </Card>
-          <Text size="sm" c="dimmed">
-            To land in the inbox, a domain also needs a few DNS records (SPF, DKIM and DMARC). A setup wizard that walks
-            you through them is coming in a later version. If you are comfortable with a terminal, you can already make
-            a DKIM key with <Code>mailroom dkim generate yourdomain.com</Code>; it shows the DNS record to publish.
-          </Text>
+          <Card withBorder padding="lg" data-testid="domains-setup-card">
+            <Title order={3} size="h4" mb={4}>
+              Land in the inbox
+            </Title>
+            <Text size="sm" c="dimmed" mb="sm">
+              Each domain also needs a few DNS records (SPF, DKIM and DMARC) so that Gmail, Outlook and the others trust
+              its mail. The domain setup walks you through them step by step, checks them and sends you a test.
+            </Text>
+            <Button component="a" href={hrefOf('/setup')} variant="light" data-testid="domains-open-setup">
+              Open the domain setup
+            </Button>
+          </Card>
         </>
       )}
       <ConfirmModal

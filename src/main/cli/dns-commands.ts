@@ -1,0 +1,91 @@
+import net from 'node:net';
+import type { DnsCheck, RecordToCreate } from '../../shared/domain/dns.ts';
+import { parseDnsServers } from '../../shared/domain/settings.ts';
+import type { DnsCheckOptions } from '../dns/dns-service.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { CliOptions } from './main.ts';
+import { type Out, print, usage } from './output.ts';
+
+const LABEL: Record<DnsCheck['record'], string> = {
+  spf: 'SPF',
+  dkim: 'DKIM',
+  dmarc: 'DMARC',
+  mx: 'MX',
+  ptr: 'Reverse DNS',
+};
+
+export async function dns(
+  engine: Engine,
+  out: Out,
+  sub: string | undefined,
+  rest: string[],
+  opts: CliOptions,
+): Promise<number> {
+  const domain = rest[0];
+  if ((sub !== 'check' && sub !== 'records') || rest.length !== 1 || !domain) {
+    usage('Use: mailroom dns check DOMAIN [--dns-server HOST:PORT] [--ip ADDR], or mailroom dns records DOMAIN');
+  }
+  const options = checkOptions(opts);
+  if (sub === 'check') {
+    const result = await engine.dns.check(domain, options);
+    print(
+      out,
+      { domain: result.domain, checks: result.checks },
+      [`DNS checks for ${result.domain}:`, ...result.checks.map(checkText)].join('\n\n'),
+    );
+    return result.checks.some((c) => c.status === 'error') ? 1 : 0;
+  }
+  const { plan } = await engine.dns.plan(domain, options);
+  // The person now has the records: until they appear, missing ones are "pending", not errors.
+  engine.dns.saveProgress(plan.domain, { recordsShown: true });
+  print(
+    out,
+    plan,
+    [
+      `Records for ${plan.domain}${plan.zone ? ` (zone ${plan.zone})` : ''}:`,
+      ...plan.records.map(recordText),
+      ...(plan.providerDkim ? [plan.providerDkim] : []),
+    ].join('\n\n'),
+  );
+  return 0;
+}
+
+function checkOptions(opts: CliOptions): DnsCheckOptions {
+  const options: DnsCheckOptions = {};
+  if (opts['dns-server'] !== undefined) {
+    const servers = parseDnsServers(opts['dns-server']);
+    if (typeof servers === 'string') usage(`--dns-server: ${servers}`);
+    if (servers.length === 0) usage('--dns-server needs an address, for example 127.0.0.1:5353.');
+    options.servers = servers;
+  }
+  if (opts.ip !== undefined) {
+    if (!net.isIP(opts.ip)) usage(`--ip "${opts.ip}" is not an IP address; give the public address mail leaves from.`);
+    options.ip = opts.ip;
+  }
+  if (opts['dns-timeout'] !== undefined) {
+    const ms = Number(opts['dns-timeout']);
+    if (!Number.isInteger(ms) || ms < 50 || ms > 60_000)
+      usage('--dns-timeout is a whole number of milliseconds from 50 to 60000.');
+    options.timeoutMs = ms;
+  }
+  return options;
+}
+
+function checkText(c: DnsCheck): string {
+  const lines = [`${LABEL[c.record]}: ${c.status.toUpperCase()} — ${c.message}`];
+  for (const d of c.details) lines.push(`  · ${d}`);
+  if (c.fix) lines.push(`  Fix: ${c.fix}`);
+  return lines.join('\n');
+}
+
+function recordText(r: RecordToCreate): string {
+  const what = { add: 'Add', change: 'Change the existing record', done: 'Already right' }[r.state];
+  const lines = [
+    `${r.purpose.toUpperCase()} — ${what}`,
+    `  Type: ${r.type}   Host: ${r.host}   Full name: ${r.name}   TTL: ${r.ttl}`,
+  ];
+  lines.push(`  Value: ${r.value}`);
+  if (r.strings.length > 1) lines.push(`  Split for panels that need it: ${r.strings.map((s) => `"${s}"`).join(' ')}`);
+  if (r.state === 'change' && r.current) lines.push(`  Now published: ${r.current.replace(/\n/g, ' | ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,122 @@
+import {
+  DNS_CHECK_RECORDS,
+  type DnsCheck,
+  type DomainCheck,
+  type DomainReadiness,
+  type WizardRoute,
+} from '../../shared/domain/dns.ts';
+import { presetById } from '../../shared/domain/presets.ts';
+import { checkDkim, type OwnDkimKey } from './dkim-check.ts';
+import { checkDmarc } from './dmarc.ts';
+import type { DnsClient } from './dns-client.ts';
+import { checkMx, checkPtr } from './mx-ptr-check.ts';
+import { checkSpf } from './spf.ts';
+import { worst } from './status.ts';
+
+export interface DomainCheckInput {
+  client: DnsClient;
+  route: WizardRoute;
+  /** The public address mail leaves from (direct route only). */
+  ip: string | null;
+  dkimKeys: OwnDkimKey[];
+  /** The wizard showed the records recently: absent ones are still propagating. */
+  pending: boolean;
+  reportAddress: string;
+  ehloName: string;
+}
+
+/**
+ * Every check for one domain, in a fixed order (spf, dkim, dmarc, mx, then ptr for
+ * direct sending), run concurrently. Also returns the SPF record to publish, which the
+ * wizard shows as the record to create.
+ */
+export async function checkDomain(
+  domain: string,
+  input: DomainCheckInput,
+): Promise<{ check: DomainCheck; spfWanted: string | null }> {
+  const { client, route } = input;
+  const records = DNS_CHECK_RECORDS.filter((r) => r !== 'ptr' || route.kind === 'direct');
+  const probe = await client.txt(domain);
+  if (probe.kind === 'nxdomain') {
+    const checks = records.map(
+      (record): DnsCheck => ({
+        record,
+        status: 'error',
+        message: `${domain} does not exist in DNS, so no record can be found for it.`,
+        fix: 'Check the spelling of the domain. If you registered it recently, make sure its DNS is switched on at your registrar, then check again.',
+        details: [],
+      }),
+    );
+    return { check: { domain, checkedAt: Date.now(), checks }, spfWanted: null };
+  }
+  const preset = route.kind === 'smarthost' && route.preset ? (presetById(route.preset) ?? null) : null;
+  const sendingRoute =
+    route.kind === 'direct'
+      ? { kind: 'direct' as const, ip: input.ip }
+      : { kind: 'smarthost' as const, preset: preset?.id ?? null, host: preset?.hosts[0]?.host ?? '' };
+  const [spf, dkim, dmarc, mx, ptr] = await Promise.all([
+    checkSpf(domain, sendingRoute, client, { pending: input.pending }),
+    checkDkim(domain, input.dkimKeys, client, { pending: input.pending }),
+    checkDmarc(domain, client, { pending: input.pending, reportAddress: input.reportAddress }),
+    checkMx(domain, client),
+    route.kind === 'direct' ? checkPtr(input.ip, client, input.ehloName) : null,
+  ]);
+  const checks = [spf.check, dkim, dmarc, mx, ...(ptr ? [ptr] : [])];
+  return { check: { domain, checkedAt: Date.now(), checks }, spfWanted: spf.wanted };
+}
+
+const LABEL: Record<DnsCheck['record'], string> = {
+  spf: 'SPF',
+  dkim: 'DKIM',
+  dmarc: 'DMARC',
+  mx: 'MX',
+  ptr: 'reverse DNS',
+};
+
+/** Errors need the person; pending needs time; warnings are worth knowing but do not block sending. */
+export function readinessOf(domain: string, check: DomainCheck | null): DomainReadiness {
+  if (!check) {
+    return {
+      domain,
+      state: 'unchecked',
+      failing: [],
+      checkedAt: null,
+      summary: `${domain} has not been checked yet: open the DNS wizard to set up SPF, DKIM and DMARC.`,
+    };
+  }
+  const failing = check.checks.filter((c) => c.status !== 'ok').map((c) => c.record);
+  const state = worst(check.checks.map((c) => c.status));
+  const names = (status: DnsCheck['status']) =>
+    check.checks
+      .filter((c) => c.status === status)
+      .map((c) => LABEL[c.record])
+      .join(', ');
+  if (state === 'error') {
+    const errors = names('error');
+    const verb = errors.includes(',') ? 'need' : 'needs';
+    return {
+      domain,
+      state: 'attention',
+      failing,
+      checkedAt: check.checkedAt,
+      summary: `${domain}: ${errors} ${verb} fixing.`,
+    };
+  }
+  if (state === 'pending') {
+    return {
+      domain,
+      state: 'pending',
+      failing,
+      checkedAt: check.checkedAt,
+      summary: `${domain}: waiting for ${names('pending')} to appear in DNS.`,
+    };
+  }
+  const warn = names('warning');
+  return {
+    domain,
+    state: 'ready',
+    failing,
+    checkedAt: check.checkedAt,
+    summary: `${domain} is set up for sending${warn ? ` (worth a look: ${warn})` : ''}.`,
+  };
+}

@@ -1,0 +1,56 @@
+import type { Db } from '../db/connection.ts';
+
+// The wizard's "send a test to yourself": after the message went in through the relay,
+// the wizard follows its delivery and reports what Mailroom signed it as, read from the
+// delivery log (the dispatcher writes "signed by <domain> (selector <s>)" on delivery).
+
+export interface TestSendStatus {
+  state: 'waiting' | 'delivered' | 'failed';
+  /** A sentence for the wizard. */
+  message: string;
+  /** What the DKIM signature said, when delivered signed. */
+  signed: { domain: string; selectors: string[] } | null;
+}
+
+interface Row {
+  status: string;
+  last_response: string | null;
+  detail: string | null;
+}
+
+export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
+  const row = db
+    .prepare(
+      `SELECT d.status, d.last_response,
+              (SELECT e.detail FROM delivery_events e WHERE e.delivery_id = d.id ORDER BY e.at DESC, e.id DESC LIMIT 1) AS detail
+         FROM deliveries d JOIN messages m ON m.id = d.message_id
+        WHERE m.queue_id = ? ORDER BY d.id LIMIT 1`,
+    )
+    .get(queueId) as Row | undefined;
+  if (!row) return null;
+  if (row.status === 'delivered') {
+    const by = /signed by (\S+) \(selectors? ([^)]+)\)/.exec(row.detail ?? '');
+    if (!by) {
+      return {
+        state: 'delivered',
+        message: `Delivered, but not signed: ${row.detail ?? 'no DKIM key for the From domain'}. Create the DKIM key in the wizard first.`,
+        signed: null,
+      };
+    }
+    const signed = { domain: by[1] as string, selectors: (by[2] as string).split(' and ') };
+    return {
+      state: 'delivered',
+      message: `Delivered, signed by ${signed.domain} with selector ${signed.selectors.join(' and ')}. Look for it in your inbox (and in junk, the first time).`,
+      signed,
+    };
+  }
+  if (row.status === 'bounced' || row.status === 'cancelled' || row.status === 'unknown') {
+    return {
+      state: 'failed',
+      message: `The test message was not delivered: ${row.last_response ?? row.detail ?? row.status}.`,
+      signed: null,
+    };
+  }
+  const why = row.status === 'deferred' && row.last_response ? ` The last try said: ${row.last_response}` : '';
+  return { state: 'waiting', message: `On its way (${row.status}).${why}`, signed: null };
+}

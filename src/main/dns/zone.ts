@@ -1,0 +1,28 @@
+import type { DnsClient } from './dns-client.ts';
+
+/**
+ * The DNS zone a domain lives in: the nearest name, from the domain upwards, that has
+ * NS records (news.example.com usually lives in the example.com zone). DNS panels name
+ * records relative to the zone, and the name servers tell us who hosts it.
+ */
+export async function findZone(
+  domain: string,
+  client: DnsClient,
+): Promise<{ zone: string; nameServers: string[] } | null> {
+  const labels = domain.split('.');
+  // Stop before the top-level domain: a TLD's name servers say nothing about the person's DNS host.
+  for (let i = 0; labels.length - i >= 2; i++) {
+    const name = labels.slice(i).join('.');
+    const ns = await client.ns(name);
+    if (ns.kind === 'found') return { zone: name, nameServers: [...new Set(ns.value)].sort() };
+    if (ns.kind === 'failed') return null;
+  }
+  return null;
+}
+
+/** The host field relative to the zone: '@' for the zone itself, else the labels in front of it. */
+export function relativeHost(name: string, zone: string | null): string {
+  if (!zone) return name;
+  if (name === zone) return '@';
+  return name.endsWith(`.${zone}`) ? name.slice(0, -(zone.length + 1)) : name;
+}

@@ -1,0 +1,70 @@
+import { Button, Group, TextInput } from '@mantine/core';
+import { useEffect, useState } from 'react';
+import { call, toIpcError } from '../../lib/ipc.ts';
+
+/** Where DMARC reports go; main checks the address, and the DMARC record above follows it. */
+export function ReportAddressForm({
+  domain,
+  reportAddress,
+  onSaved,
+}: {
+  domain: string;
+  reportAddress: string;
+  onSaved: () => Promise<void>;
+}) {
+  const [value, setValue] = useState(reportAddress);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  // The plan was read again (after a save): show what main now has.
+  useEffect(() => setValue(reportAddress), [reportAddress]);
+
+  const save = async () => {
+    setSaving(true);
+    setError(null);
+    try {
+      await call('dns.saveProgress', { domain, reportAddress: value.trim() });
+      await onSaved();
+    } catch (err) {
+      setError(toIpcError(err).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <Group align="flex-start" gap="sm" mt="md">
+        <TextInput
+          label="Where DMARC reports go"
+          description="A mailbox you can read. Receivers send it a daily summary of mail that uses your domain's name."
+          value={value}
+          onChange={(e) => {
+            setValue(e.currentTarget.value);
+            setError(null);
+          }}
+          error={error}
+          autoComplete="email"
+          spellCheck={false}
+          style={{ flex: 1, minWidth: 240 }}
+          data-testid="setup-report-address"
+        />
+        <Button
+          type="submit"
+          mt={45}
+          variant="default"
+          loading={saving}
+          disabled={value.trim() === reportAddress}
+          data-testid="setup-report-save"
+        >
+          Use this address
+        </Button>
+      </Group>
+    </form>
+  );
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+// What the domain checks report, and the records the wizard asks the person to create.
+// Shared by the engine (dns/), the CLI's --json output and the window.
+
+export const DNS_CHECK_RECORDS = ['spf', 'dkim', 'dmarc', 'mx', 'ptr'] as const;
+export type DnsCheckRecord = (typeof DNS_CHECK_RECORDS)[number];
+
+/**
+ * ok: nothing to do. warning: works, but something should change. error: broken or
+ * missing. pending: not visible yet although the wizard showed it recently (DNS changes
+ * take minutes to hours to reach everyone).
+ */
+export const DNS_CHECK_STATUSES = ['ok', 'warning', 'error', 'pending'] as const;
+export type DnsCheckStatus = (typeof DNS_CHECK_STATUSES)[number];
+
+export const dnsCheckSchema = z.object({
+  record: z.enum(DNS_CHECK_RECORDS),
+  status: z.enum(DNS_CHECK_STATUSES),
+  /** What was found, in plain words. */
+  message: z.string(),
+  /** What to do about it; null when there is nothing to do. */
+  fix: z.string().nullable(),
+  /** Further plain-words lines: a DMARC record explained, the SPF lookups counted, … */
+  details: z.array(z.string()),
+});
+export type DnsCheck = z.infer<typeof dnsCheckSchema>;
+
+export const domainCheckSchema = z.object({
+  domain: z.string(),
+  /** ms since the epoch. */
+  checkedAt: z.number(),
+  checks: z.array(dnsCheckSchema),
+});
+export type DomainCheck = z.infer<typeof domainCheckSchema>;
+
+/** How mail for the domain leaves: from this computer, or through a provider (preset id, or null for "other"). */
+export const sendingRouteSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('direct'),
+    /** The public IP address mail leaves from; null when it could not be found out. */
+    ip: z.string().nullable(),
+  }),
+  z.object({ kind: z.literal('smarthost'), preset: z.string().nullable(), host: z.string() }),
+]);
+export type SendingRoute = z.infer<typeof sendingRouteSchema>;
+
+/** The route the wizard plans records for: chosen per domain, or the one in Settings. */
+export const wizardRouteSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('direct') }),
+  /** preset: a provider id from presets.ts, or null for a provider Mailroom does not know. */
+  z.object({
+    kind: z.literal('smarthost'),
+    preset: z
+      .string()
+      .regex(/^[a-z0-9-]{1,40}$/)
+      .nullable(),
+  }),
+]);
+export type WizardRoute = z.infer<typeof wizardRouteSchema>;
+
+export const DNS_RECORD_TTL = 3600;
+
+export const recordToCreateSchema = z.object({
+  purpose: z.enum(['spf', 'dkim', 'dmarc']),
+  type: z.literal('TXT'),
+  /** Full name, no trailing dot: mr202611._domainkey.example.com */
+  name: z.string(),
+  /** Relative to the zone ('@' for the zone itself): mr202611._domainkey */
+  host: z.string(),
+  value: z.string(),
+  /** The value in DNS character-strings of at most 255 characters, for panels that want them split. */
+  strings: z.array(z.string()),
+  ttl: z.number().int().positive(),
+  /** add: create it; change: edit the record shown in `current` (never add a second one); done: already right. */
+  state: z.enum(['add', 'change', 'done']),
+  /** What is published there now (several values joined with a line break). */
+  current: z.string().nullable(),
+  /** One sentence: what the record is for. */
+  why: z.string(),
+});
+export type RecordToCreate = z.infer<typeof recordToCreateSchema>;
+
+export const wizardPlanSchema = z.object({
+  domain: z.string(),
+  /** The domain as people write it, when it is an IDN (the ASCII form is `domain`). */
+  unicode: z.string().nullable(),
+  /** The DNS zone holding the domain (example.com for news.example.com); null when not found. */
+  zone: z.string().nullable(),
+  nameServers: z.array(z.string()),
+  /** Id of the DNS host (src/shared/domain/dns-hosts.ts) detected from nameServers. */
+  dnsHost: z.string(),
+  route: wizardRouteSchema,
+  /** Direct sending: the public address mail leaves from (null when it could not be found out, or not direct). */
+  ip: z.string().nullable(),
+  /** True when `route` is the one in Settings (nothing chosen for this domain yet). */
+  routeFromSettings: z.boolean(),
+  /** When the provider can sign as the domain with its own records (CNAMEs), what to do; else null. */
+  providerDkim: z.string().nullable(),
+  records: z.array(recordToCreateSchema),
+  dkim: z.array(z.object({ selector: z.string(), algorithm: z.string() })),
+  reportAddress: z.string(),
+  step: z.number().int().min(1),
+});
+export type WizardPlan = z.infer<typeof wizardPlanSchema>;
+
+/** Per sending domain, for the dashboard and (later) campaigns before a send. */
+export const DOMAIN_READINESS = ['ready', 'attention', 'pending', 'unchecked'] as const;
+export const domainReadinessSchema = z.object({
+  domain: z.string(),
+  state: z.enum(DOMAIN_READINESS),
+  /** The records that are not ok in the last check. */
+  failing: z.array(z.enum(DNS_CHECK_RECORDS)),
+  checkedAt: z.number().nullable(),
+  /** One sentence for the dashboard. */
+  summary: z.string(),
+});
+export type DomainReadiness = z.infer<typeof domainReadinessSchema>;
