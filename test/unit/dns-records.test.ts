@@ -95,6 +95,8 @@ describe('readiness per domain', () => {
 
   it('is unchecked, attention, pending or ready, with a sentence', () => {
     expect(readinessOf('shop.example', null).state).toBe('unchecked');
+    expect(readinessOf('shop.example', null).unicode).toBeNull();
+    expect(readinessOf('xn--bcher-kva.example', null).unicode).toBe('bücher.example');
     const bad = readinessOf('shop.example', check({ spf: 'ok', dkim: 'error', dmarc: 'pending', mx: 'ok' }));
     expect(bad).toMatchObject({
       state: 'attention',

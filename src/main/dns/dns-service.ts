@@ -207,7 +207,14 @@ export class DnsService {
 
   private lastCheck(row: SetupRow | undefined): DomainCheck | null {
     if (!row?.last_check) return null;
-    const parsed = domainCheckSchema.safeParse(JSON.parse(row.last_check));
+    // A row damaged outside Mailroom reads as "not checked yet": the next check rewrites it.
+    let value: unknown;
+    try {
+      value = JSON.parse(row.last_check);
+    } catch {
+      return null;
+    }
+    const parsed = domainCheckSchema.safeParse(value);
     return parsed.success ? parsed.data : null;
   }
 
@@ -226,8 +233,12 @@ export class DnsService {
 
   private routeOf(row: SetupRow | undefined): WizardRoute {
     if (row?.route) {
-      const parsed = wizardRouteSchema.safeParse(JSON.parse(row.route));
-      if (parsed.success) return parsed.data;
+      try {
+        const parsed = wizardRouteSchema.safeParse(JSON.parse(row.route));
+        if (parsed.success) return parsed.data;
+      } catch {
+        // Damaged outside Mailroom: follow Settings, as when no route was chosen.
+      }
     }
     if (this.settings.get('delivery.route') === 'direct') return { kind: 'direct' };
     const preset = this.settings.get('smarthost.preset');

@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import {
   DNS_CHECK_RECORDS,
   type DnsCheck,
@@ -75,13 +76,16 @@ const LABEL: Record<DnsCheck['record'], string> = {
 
 /** Errors need the person; pending needs time; warnings are worth knowing but do not block sending. */
 export function readinessOf(domain: string, check: DomainCheck | null): DomainReadiness {
+  const shown = domainToUnicode(domain);
+  const unicode = shown && shown !== domain ? shown : null;
   if (!check) {
     return {
       domain,
+      unicode,
       state: 'unchecked',
       failing: [],
       checkedAt: null,
-      summary: `${domain} has not been checked yet: open the DNS wizard to set up SPF, DKIM and DMARC.`,
+      summary: `${domain} has not been checked yet: open Domain setup to set up SPF, DKIM and DMARC.`,
     };
   }
   const failing = check.checks.filter((c) => c.status !== 'ok').map((c) => c.record);
@@ -96,6 +100,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
     const verb = errors.includes(',') ? 'need' : 'needs';
     return {
       domain,
+      unicode,
       state: 'attention',
       failing,
       checkedAt: check.checkedAt,
@@ -105,6 +110,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
   if (state === 'pending') {
     return {
       domain,
+      unicode,
       state: 'pending',
       failing,
       checkedAt: check.checkedAt,
@@ -114,6 +120,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
   const warn = names('warning');
   return {
     domain,
+    unicode,
     state: 'ready',
     failing,
     checkedAt: check.checkedAt,

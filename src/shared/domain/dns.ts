@@ -108,6 +108,8 @@ export type WizardPlan = z.infer<typeof wizardPlanSchema>;
 export const DOMAIN_READINESS = ['ready', 'attention', 'pending', 'unchecked'] as const;
 export const domainReadinessSchema = z.object({
   domain: z.string(),
+  /** The domain as people write it, when it is an IDN (`domain` is the ASCII form); else null. */
+  unicode: z.string().nullable(),
   state: z.enum(DOMAIN_READINESS),
   /** The records that are not ok in the last check. */
   failing: z.array(z.enum(DNS_CHECK_RECORDS)),

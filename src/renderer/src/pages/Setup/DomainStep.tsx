@@ -53,7 +53,7 @@ export function DomainStep({ domains, readiness, selected, plan, onSelect, onAdd
                       <Radio.Indicator mt={3} />
                       <div style={{ flex: 1 }}>
                         <Group gap="xs">
-                          <Text fw={600}>{d}</Text>
+                          <Text fw={600}>{r?.unicode ? `${r.unicode} (${d})` : d}</Text>
                           <Badge color={look.color} variant="light" tt="none">
                             {look.label}
                           </Badge>
