@@ -78,6 +78,8 @@ const LABEL: Record<DnsCheck['record'], string> = {
 export function readinessOf(domain: string, check: DomainCheck | null): DomainReadiness {
   const shown = domainToUnicode(domain);
   const unicode = shown && shown !== domain ? shown : null;
+  // Sentences use the name people write (bücher.example, not xn--bcher-kva.example).
+  const name = unicode ?? domain;
   if (!check) {
     return {
       domain,
@@ -85,7 +87,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
       state: 'unchecked',
       failing: [],
       checkedAt: null,
-      summary: `${domain} has not been checked yet: open Domain setup to set up SPF, DKIM and DMARC.`,
+      summary: `${name} has not been checked yet: open Domain setup to set up SPF, DKIM and DMARC.`,
     };
   }
   const failing = check.checks.filter((c) => c.status !== 'ok').map((c) => c.record);
@@ -104,7 +106,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
       state: 'attention',
       failing,
       checkedAt: check.checkedAt,
-      summary: `${domain}: ${errors} ${verb} fixing.`,
+      summary: `${name}: ${errors} ${verb} fixing.`,
     };
   }
   if (state === 'pending') {
@@ -114,7 +116,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
       state: 'pending',
       failing,
       checkedAt: check.checkedAt,
-      summary: `${domain}: waiting for ${names('pending')} to appear in DNS.`,
+      summary: `${name}: waiting for ${names('pending')} to appear in DNS.`,
     };
   }
   const warn = names('warning');
@@ -124,6 +126,6 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
     state: 'ready',
     failing,
     checkedAt: check.checkedAt,
-    summary: `${domain} is set up for sending${warn ? ` (worth a look: ${warn})` : ''}.`,
+    summary: `${name} is set up for sending${warn ? ` (worth a look: ${warn})` : ''}.`,
   };
 }

@@ -112,6 +112,8 @@ export const sendingDomainSchema = z.object({
   domain: z.string(),
   /** DKIM keys Mailroom signs this domain's mail with; empty means unsigned. */
   dkim: z.array(z.object({ selector: z.string(), algorithm: z.string() })),
+  /** Its DNS setup as of the last check (the same line the dashboard shows), and its Unicode name. */
+  readiness: domainReadinessSchema,
 });
 export type SendingDomain = z.infer<typeof sendingDomainSchema>;
 

@@ -9,7 +9,7 @@ export function DomainAddForm({
   domains,
   onAdded,
 }: {
-  domains: SendingDomain[];
+  domains: Pick<SendingDomain, 'domain'>[];
   onAdded: (d: SendingDomain[]) => void;
 }) {
   const [value, setValue] = useState('');

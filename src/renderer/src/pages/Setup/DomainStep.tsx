@@ -93,7 +93,7 @@ export function DomainStep({ domains, readiness, selected, plan, onSelect, onAdd
           Or add another domain
         </Title>
         <DomainAddForm
-          domains={domains.map((domain) => ({ domain, dkim: [] }))}
+          domains={domains.map((domain) => ({ domain }))}
           onAdded={(after: SendingDomain[]) => {
             const names = after.map((d) => d.domain);
             onAdded(names, names.find((d) => !domains.includes(d)) ?? null);
