@@ -313,6 +313,49 @@ describe('mailroom dns check (zone fixtures on a loopback DNS server)', () => {
   });
 });
 
+describe("the provider's own DKIM records (`dns records`)", () => {
+  it('explains where the provider lists them and looks up its fixed selectors, through their CNAMEs', async () => {
+    const env = folder();
+    await ok(['domains', 'add', DOMAIN], env);
+    await ok(['smarthost', 'use', 'microsoft-365'], env);
+    await ok(['dkim', 'generate', DOMAIN], env);
+    const key = `v=DKIM1; k=rsa; p=${crypto.randomBytes(64).toString('base64')}`;
+    const target = 'selector1-shop-example._domainkey.shop.onmicrosoft.example';
+    dns.setZone({
+      [DOMAIN]: { NS: ['ns1.dns-host.example'], MX: [{ exchange: `mx.${DOMAIN}`, priority: 10 }] },
+      [`mx.${DOMAIN}`]: { A: ['127.0.0.10'] },
+      [`selector1._domainkey.${DOMAIN}`]: { CNAME: target },
+      [target]: { TXT: [split(key)] },
+      // selector2 not published yet.
+    });
+    const records = async () =>
+      JSON.parse(await ok(['dns', 'records', DOMAIN, '--dns-server', dns.address, '--json'], env)) as {
+        providerDkim: {
+          provider: string;
+          text: string;
+          selectors: { name: string; state: string; alias: string | null }[];
+        };
+      };
+    const plan = await records();
+    expect(plan.providerDkim.provider).toBe('Microsoft 365');
+    expect(plan.providerDkim.text).toMatch(
+      /Microsoft Defender portal.*selector1\._domainkey and selector2\._domainkey/,
+    );
+    expect(plan.providerDkim.selectors).toEqual([
+      { name: `selector1._domainkey.${DOMAIN}`, state: 'found', alias: target },
+      { name: `selector2._domainkey.${DOMAIN}`, state: 'missing', alias: null },
+    ]);
+    // The human form says the same.
+    const text = await ok(['dns', 'records', DOMAIN, '--dns-server', dns.address], env);
+    expect(text).toContain(`selector1._domainkey.${DOMAIN}: in place (alias for ${target})`);
+    expect(text).toContain(`selector2._domainkey.${DOMAIN}: not there yet`);
+
+    // A provider whose names differ per account is explained, not looked up; direct sending has none.
+    await ok(['smarthost', 'use', 'amazon-ses', '--region', 'eu-west-1'], env);
+    expect((await records()).providerDkim).toMatchObject({ provider: 'Amazon SES', selectors: [] });
+  });
+});
+
 describe('mailroom dns check for direct sending', () => {
   it('no reverse DNS: an error that explains home connections and suggests a provider; with PTR and SPF: ok', async () => {
     const env = folder();

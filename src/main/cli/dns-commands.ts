@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { DnsCheck, RecordToCreate } from '../../shared/domain/dns.ts';
+import type { DnsCheck, ProviderDkim, RecordToCreate } from '../../shared/domain/dns.ts';
 import { parseDnsServers } from '../../shared/domain/settings.ts';
 import type { DnsCheckOptions } from '../dns/dns-service.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -44,7 +44,7 @@ export async function dns(
     [
       `Records for ${plan.domain}${plan.zone ? ` (zone ${plan.zone})` : ''}:`,
       ...plan.records.map(recordText),
-      ...(plan.providerDkim ? [plan.providerDkim] : []),
+      ...(plan.providerDkim ? [providerDkimText(plan.providerDkim)] : []),
     ].join('\n\n'),
   );
   return 0;
@@ -88,4 +88,13 @@ function recordText(r: RecordToCreate): string {
   if (r.strings.length > 1) lines.push(`  Split for panels that need it: ${r.strings.map((s) => `"${s}"`).join(' ')}`);
   if (r.state === 'change' && r.current) lines.push(`  Now published: ${r.current.replace(/\n/g, ' | ')}`);
   return lines.join('\n');
+}
+
+/** The provider's own DKIM records: what to do, and which of its fixed names answer already. */
+function providerDkimText(p: ProviderDkim): string {
+  const seen = p.selectors.map(
+    (s) =>
+      `  ${s.name}: ${s.state === 'found' ? 'in place' : s.state === 'missing' ? 'not there yet' : 'could not be looked up'}${s.alias ? ` (alias for ${s.alias})` : ''}`,
+  );
+  return [p.text, ...seen].join('\n');
 }

@@ -17,6 +17,7 @@ import { type DomainsService, normaliseDomain } from '../domains/domains-service
 import type { SettingsService } from '../settings/settings-service.ts';
 import { createDnsClient, type DnsClient, type DnsServerAddress } from './dns-client.ts';
 import { checkDomain, readinessOf } from './domain-check.ts';
+import { providerDkimFor } from './provider-dkim.ts';
 import { findPublicIp } from './public-ip.ts';
 import { planRecords } from './wizard-plan.ts';
 import { findZone } from './zone.ts';
@@ -118,13 +119,11 @@ export class DnsService {
       reportAddress,
       ehloName: this.settings.get('delivery.ehloName'),
     });
-    const records = await planRecords(domain, zone?.zone ?? null, client, {
-      check,
-      spfWanted,
-      dkimKeys: keys,
-      reportAddress,
-    });
     const preset = route.kind === 'smarthost' && route.preset ? presetById(route.preset) : undefined;
+    const [records, providerDkim] = await Promise.all([
+      planRecords(domain, zone?.zone ?? null, client, { check, spfWanted, dkimKeys: keys, reportAddress }),
+      providerDkimFor(domain, preset, client),
+    ]);
     const unicode = domainToUnicode(domain);
     this.save(domain, { last_check: JSON.stringify(check) });
     return {
@@ -138,9 +137,7 @@ export class DnsService {
         route,
         ip,
         routeFromSettings: row?.route == null,
-        providerDkim: preset?.providerSignsDkim
-          ? `${preset.name} can also sign your mail as ${domain}. In ${preset.name}'s console, open the domain verification (or "authenticate domain") page: it lists records, usually CNAMEs, to add the same way. Mailroom's own DKIM record is still needed as well: it is what signs the mail Mailroom sends.`
-          : null,
+        providerDkim,
         records,
         dkim: keys.map((k) => ({ selector: k.selector, algorithm: k.algorithm })),
         reportAddress,

@@ -81,6 +81,23 @@ export const recordToCreateSchema = z.object({
 });
 export type RecordToCreate = z.infer<typeof recordToCreateSchema>;
 
+/** The provider's own DKIM records (see presets' providerDkim), explained and, where their names are fixed, looked up. */
+export const providerDkimSchema = z.object({
+  provider: z.string(),
+  /** What the provider's records are for and where its console lists them. */
+  text: z.string(),
+  /** The provider's fixed selectors as found in DNS: a DKIM key there (directly or through a CNAME), none yet, or could not ask. */
+  selectors: z.array(
+    z.object({
+      name: z.string(),
+      state: z.enum(['found', 'missing', 'failed']),
+      /** The CNAME target, when the name is an alias (the usual form for provider records). */
+      alias: z.string().nullable(),
+    }),
+  ),
+});
+export type ProviderDkim = z.infer<typeof providerDkimSchema>;
+
 export const wizardPlanSchema = z.object({
   domain: z.string(),
   /** The domain as people write it, when it is an IDN (the ASCII form is `domain`). */
@@ -95,8 +112,8 @@ export const wizardPlanSchema = z.object({
   ip: z.string().nullable(),
   /** True when `route` is the one in Settings (nothing chosen for this domain yet). */
   routeFromSettings: z.boolean(),
-  /** When the provider can sign as the domain with its own records (CNAMEs), what to do; else null. */
-  providerDkim: z.string().nullable(),
+  /** When the route's provider can sign as the domain with records of its own: what to do, and what is there. */
+  providerDkim: providerDkimSchema.nullable(),
   records: z.array(recordToCreateSchema),
   dkim: z.array(z.object({ selector: z.string(), algorithm: z.string() })),
   reportAddress: z.string(),

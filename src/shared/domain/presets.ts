@@ -40,12 +40,20 @@ export interface SmarthostPreset {
   spfInclude: string | null;
   spfNote?: string;
   /**
-   * The provider signs with its own DKIM key once the person publishes the record(s)
-   * it shows (CNAMEs for SES, SendGrid, Microsoft 365, SMTP2GO; a TXT record for some
-   * others). When true the DNS wizard offers the provider's records instead of
-   * Mailroom's own key.
+   * The provider can sign as the person's domain with its own key once the record(s) its
+   * console shows are published (CNAMEs for SES, SendGrid, Microsoft 365, SMTP2GO; a TXT
+   * record for others). The wizard explains them next to Mailroom's own key; null when
+   * the provider cannot sign as the person's domain (Gmail).
    */
-  providerSignsDkim: boolean;
+  providerDkim: {
+    /** Where in the provider's console the records are and what they look like, for a non-technical person. */
+    where: string;
+    /**
+     * The provider's fixed selectors, checked live by the wizard. Only selectors the
+     * provider always uses; empty when they differ per account (SES, Mailgun, Postmark…).
+     */
+    selectors: string[];
+  } | null;
   docsUrl: string;
 }
 
@@ -66,7 +74,9 @@ export const smarthostPresetSchema = z.object({
     .regex(/^include:[a-z0-9._-]+$/)
     .nullable(),
   spfNote: z.string().min(1).optional(),
-  providerSignsDkim: z.boolean(),
+  providerDkim: z
+    .object({ where: z.string().min(1), selectors: z.array(z.string().regex(/^[a-z0-9-]{1,63}$/)) })
+    .nullable(),
   docsUrl: z.url(),
 });
 
@@ -113,7 +123,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     spfInclude: 'include:amazonses.com',
     spfNote:
       'SES sends with its own bounce address unless you set up a custom MAIL FROM domain; SPF then applies to that domain. DMARC passes through DKIM either way.',
-    providerSignsDkim: true, // Easy DKIM: three CNAME records
+    providerDkim: {
+      where:
+        'In the Amazon SES console, open Identities, choose your domain and its Authentication tab. Easy DKIM lists three CNAME records, each named like abc123._domainkey.yourdomain and pointing to abc123.dkim.amazonses.com.',
+      selectors: [], // random tokens, different for every domain
+    },
     docsUrl: 'https://docs.aws.amazon.com/ses/latest/dg/send-email-smtp.html',
   },
   {
@@ -133,7 +147,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     dailyCap: null, // depends on the plan
     ratePerMinute: null,
     spfInclude: 'include:mailgun.org',
-    providerSignsDkim: true,
+    providerDkim: {
+      where:
+        'In the Mailgun dashboard, open your sending domain and its DNS records. Among them is a TXT record whose name ends in ._domainkey (for example pic._domainkey.yourdomain) and whose value starts with k=rsa; p=.',
+      selectors: [], // chosen per domain by Mailgun
+    },
     docsUrl: 'https://documentation.mailgun.com/',
   },
   {
@@ -150,7 +168,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     spfInclude: 'include:sendgrid.net',
     spfNote:
       "With SendGrid domain authentication (CNAME records) SPF is handled through SendGrid's own bounce domain and this include is not needed.",
-    providerSignsDkim: true, // domain authentication: CNAME records
+    providerDkim: {
+      where:
+        'In SendGrid, open Settings → Sender Authentication → Authenticate Your Domain. It lists CNAME records named s1._domainkey and s2._domainkey (pointing into sendgrid.net) and one named like em1234, then a Verify button.',
+      selectors: ['s1', 's2'], // SendGrid's defaults; an account can pick a custom selector instead
+    },
     docsUrl: 'https://www.twilio.com/docs/sendgrid/for-developers/sending-email/integrating-with-the-smtp-api',
   },
   {
@@ -170,7 +192,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     spfInclude: null,
     spfNote:
       'Postmark uses its own bounce (Return-Path) domain, so your From domain needs no SPF change. Only if you set up a custom Return-Path domain does that domain need include:spf.mtasv.net.',
-    providerSignsDkim: true, // a TXT record shown in Postmark's Sender Signatures / Domains page
+    providerDkim: {
+      where:
+        'In Postmark, open Sender Signatures, choose your domain and its DNS settings. It shows a TXT record named like 20240101pm._domainkey with the key, and a CNAME named pm-bounces for bounces.',
+      selectors: [], // dated, different for every domain
+    },
     docsUrl: 'https://postmarkapp.com/developer/user-guide/send-email-with-smtp',
   },
   {
@@ -185,7 +211,13 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     dailyCap: null, // the free plan allows 300 a day; paid plans have no daily cap
     ratePerMinute: null,
     spfInclude: 'include:spf.brevo.com',
-    providerSignsDkim: true,
+    providerDkim: {
+      // Brevo changed these records in 2024 (TXT at mail._domainkey before, CNAMEs since):
+      // the names are not checked live until confirmed.
+      where:
+        'In Brevo, open Senders, Domains & Dedicated IPs → Domains, and choose Authenticate next to your domain. It lists the DKIM records to add (their names end in ._domainkey), a brevo-code TXT record, and a DMARC record you already have from this guide.',
+      selectors: [],
+    },
     docsUrl: 'https://developers.brevo.com/docs/smtp-integration',
   },
   {
@@ -200,7 +232,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     dailyCap: null, // the free plan allows 200 a day (uncertain for current plans)
     ratePerMinute: null,
     spfInclude: 'include:spf.mailjet.com',
-    providerSignsDkim: true,
+    providerDkim: {
+      where:
+        'In Mailjet, open Account settings → Domains (SPF/DKIM authentication) and choose your domain. It shows a TXT record named mailjet._domainkey with the key.',
+      selectors: ['mailjet'],
+    },
     docsUrl: 'https://dev.mailjet.com/smtp-relay/overview/',
   },
   {
@@ -215,7 +251,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     dailyCap: null, // depends on the plan
     ratePerMinute: null,
     spfInclude: 'include:spf.smtp2go.com',
-    providerSignsDkim: true, // sender domain verification: CNAME records
+    providerDkim: {
+      where:
+        'In SMTP2GO, open Sending → Verified Senders → Sender Domains and add your domain. It lists CNAME records: one for DKIM named like s123456._domainkey, one for bounces named like em123456, and one for link tracking.',
+      selectors: [], // numbered per account
+    },
     docsUrl: 'https://support.smtp2go.com/',
   },
   {
@@ -231,7 +271,7 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     ratePerMinute: null,
     spfInclude: 'include:_spf.google.com',
     spfNote: 'Only for your own domain. For an @gmail.com address there is nothing to add.',
-    providerSignsDkim: false, // Gmail signs as gmail.com, not as your domain
+    providerDkim: null, // Gmail signs as gmail.com, not as your domain
     docsUrl: 'https://support.google.com/mail/answer/185833',
   },
   {
@@ -246,7 +286,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     dailyCap: 2000,
     ratePerMinute: null,
     spfInclude: 'include:_spf.google.com',
-    providerSignsDkim: true, // a TXT record generated in the Google Admin console
+    providerDkim: {
+      where:
+        'In the Google Admin console, open Apps → Google Workspace → Gmail → Authenticate email, choose your domain and Generate new record. Publish the TXT record it shows at google._domainkey, then come back and press Start authentication.',
+      selectors: ['google'], // the default prefix; an administrator can choose another
+    },
     docsUrl: 'https://support.google.com/a/answer/176600',
   },
   {
@@ -261,7 +305,11 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     dailyCap: 10000,
     ratePerMinute: 30,
     spfInclude: 'include:spf.protection.outlook.com',
-    providerSignsDkim: true, // two CNAME records (selector1, selector2)
+    providerDkim: {
+      where:
+        'In the Microsoft Defender portal, open Email & collaboration → Policies & rules → Threat policies → Email authentication settings → DKIM, and choose your domain. It shows two CNAME records, selector1._domainkey and selector2._domainkey, pointing into onmicrosoft.com. Publish both, then switch on "Sign messages for this domain with DKIM signatures".',
+      selectors: ['selector1', 'selector2'],
+    },
     docsUrl:
       'https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365',
   },

@@ -1,6 +1,6 @@
-import { Alert, Button, Card, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import type { WizardPlan } from '../../../../shared/domain/dns.ts';
+import type { ProviderDkim, WizardPlan } from '../../../../shared/domain/dns.ts';
 import { call, toIpcError } from '../../lib/ipc.ts';
 
 function describeAlgorithm(algorithm: string): string {
@@ -69,11 +69,41 @@ export function DkimKeyStep({ plan, onChanged }: { plan: WizardPlan; onChanged: 
           </Alert>
         )}
       </Card>
-      {plan.providerDkim && (
-        <Alert color="blue" variant="light" title="Your provider can sign too" data-testid="setup-provider-dkim">
-          {plan.providerDkim}
-        </Alert>
-      )}
+      {plan.providerDkim && <ProviderDkimNote note={plan.providerDkim} />}
     </Stack>
+  );
+}
+
+const SELECTOR_STATE = {
+  found: { label: 'in place', color: 'green' },
+  missing: { label: 'not there yet', color: 'gray' },
+  failed: { label: 'could not be looked up', color: 'orange' },
+} as const;
+
+/** The provider's own DKIM records: where its console shows them and, for fixed names, whether they are there. */
+function ProviderDkimNote({ note }: { note: ProviderDkim }) {
+  return (
+    <Alert color="blue" variant="light" title={`${note.provider} can sign too`} data-testid="setup-provider-dkim">
+      <Text size="sm">{note.text}</Text>
+      {note.selectors.length > 0 && (
+        <Stack gap={4} mt="sm">
+          {note.selectors.map((s) => (
+            <Group key={s.name} gap="xs" data-testid={`setup-provider-selector-${s.name}`} data-state={s.state}>
+              <Text size="sm" ff="monospace">
+                {s.name}
+              </Text>
+              <Badge size="sm" variant="light" tt="none" color={SELECTOR_STATE[s.state].color}>
+                {SELECTOR_STATE[s.state].label}
+              </Badge>
+              {s.alias && (
+                <Text size="xs" c="dimmed">
+                  alias for {s.alias}
+                </Text>
+              )}
+            </Group>
+          ))}
+        </Stack>
+      )}
+    </Alert>
   );
 }
