@@ -203,6 +203,10 @@ describe.skipIf(!rendererBuilt)('the domain setup wizard in Chromium', () => {
         .waitFor();
       await page.getByTestId('setup-route-status').getByText(`Saved for ${DOMAIN}`).waitFor({ timeout: 20_000 });
       await page.getByTestId('setup-route-settings-link').waitFor();
+      // Settings sends another way (the test's loopback server): the wizard says Settings must change too.
+      expect(await page.getByTestId('setup-route-differs').textContent()).toMatch(
+        /records in this guide are for sending through Mailgun/,
+      );
       await app.screenshot('setup-02-route-provider');
 
       // 3. DKIM key: made here, kept in the keychain.

@@ -239,13 +239,27 @@ describe('mailroom dns check (zone fixtures on a loopback DNS server)', () => {
   });
 
   it('a timeout: a warning to check again, not a verdict on the record', async () => {
-    dns.setZone(goodZone(provider.dkim, { [provider.dkim.name]: { behaviour: 'timeout' } }));
-    const { result } = await check(provider.env, ['--dns-timeout', '300']);
-    const dkim = byRecord(result, 'dkim');
-    expect(dkim.status).toBe('warning');
-    expect(dkim.message).toMatch(/did not answer in time/);
-    expect(dkim.fix).toMatch(/again/);
+    const env = folder();
+    await ok(['domains', 'add', DOMAIN], env);
+    await ok(['smarthost', 'use', 'mailgun'], env);
+    const dkim = JSON.parse(await ok(['dkim', 'generate', DOMAIN, '--json'], env)) as DkimJson;
+    dns.setZone(goodZone(dkim));
+    expect((await check(env)).code).toBe(0);
+    expect(JSON.parse(await ok(['dns', 'status', '--json'], env))).toMatchObject([{ domain: DOMAIN, state: 'ready' }]);
+
+    dns.setZone(goodZone(dkim, { [dkim.name]: { behaviour: 'timeout' } }));
+    const { code, result } = await check(env, ['--dns-timeout', '300']);
+    expect(byRecord(result, 'dkim')).toMatchObject({
+      status: 'warning',
+      message: expect.stringMatching(/did not answer in time/),
+      fix: expect.stringMatching(/again/),
+    });
     expect(byRecord(result, 'spf').status).toBe('ok');
+    // Not "all set" for a script, and the domain keeps its known state rather than a guess.
+    expect(result).toMatchObject({ unanswered: expect.any(Number) });
+    expect((result as unknown as { unanswered: number }).unanswered).toBeGreaterThan(0);
+    expect(code).toBe(1);
+    expect(JSON.parse(await ok(['dns', 'status', '--json'], env))).toMatchObject([{ domain: DOMAIN, state: 'ready' }]);
   });
 
   it('after the records were shown, missing ones are pending rather than errors', async () => {
@@ -310,6 +324,179 @@ describe('mailroom dns check (zone fixtures on a loopback DNS server)', () => {
     expect(code).toBe(0);
     const spf = (zone[DOMAIN] as DnsNode).TXT?.[0] as string[];
     expect(spf.join('')).toMatch(/^v=spf1 ip4:127\.0\.4\.4 include:mailgun\.org -all$/);
+  });
+});
+
+describe('a sending subdomain (news.shop.example in the shop.example zone)', () => {
+  it('with nothing published yet it is "records missing", not "does not exist", and the records name it', async () => {
+    const SUB = `news.${DOMAIN}`;
+    const env = folder();
+    await ok(['domains', 'add', SUB], env);
+    await ok(['smarthost', 'use', 'mailgun'], env);
+    await ok(['dkim', 'generate', SUB], env);
+    const base: DnsZone = {
+      [DOMAIN]: { NS: ['ns1.dns-host.example'], MX: [{ exchange: `mx.${DOMAIN}`, priority: 10 }] },
+      [`mx.${DOMAIN}`]: { A: ['127.0.0.10'] },
+      'mailgun.org': { TXT: ['v=spf1 ip4:127.0.1.0/24 ~all'] },
+    };
+    dns.setZone(base);
+    const run = async () => {
+      const r = await mailroom(['dns', 'check', SUB, '--dns-server', dns.address, '--json'], env);
+      return JSON.parse(r.stdout) as Result;
+    };
+    const before = await run();
+    for (const c of before.checks) expect(c.message, c.record).not.toMatch(/does not exist/);
+    expect(byRecord(before, 'spf')).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/no SPF record/i),
+    });
+
+    const plan = JSON.parse(await ok(['dns', 'records', SUB, '--dns-server', dns.address, '--json'], env)) as {
+      zone: string;
+      records: { purpose: string; name: string; host: string; strings: string[]; state: string }[];
+    };
+    expect(plan.zone).toBe(DOMAIN);
+    expect(plan.records.map((r) => [r.purpose, r.host, r.state])).toEqual([
+      ['spf', 'news', 'add'],
+      ['dkim', expect.stringMatching(/^mr\d+\._domainkey\.news$/), 'add'],
+      ['dmarc', '_dmarc.news', 'add'],
+    ]);
+    // Published as shown (plus an MX, which the check asks for so replies can arrive): all green.
+    const zone: DnsZone = structuredClone(base);
+    for (const r of plan.records) {
+      const node = zone[r.name] ?? {};
+      node.TXT = [...(node.TXT ?? []), r.strings];
+      zone[r.name] = node;
+    }
+    (zone[SUB] as DnsNode).MX = [{ exchange: `mx.${DOMAIN}`, priority: 10 }];
+    dns.setZone(zone);
+    for (const c of (await run()).checks) expect(c, c.message).toMatchObject({ status: 'ok' });
+  });
+});
+
+// The check's fix and the records page come from the same function: whatever the check
+// says to publish is the value `dns records` shows, and publishing it turns the check green.
+describe('DMARC: the check and `dns records` ask for the same record', () => {
+  interface PlanRecord {
+    purpose: string;
+    name: string;
+    value: string;
+    state: 'add' | 'change' | 'done';
+    current: string | null;
+    why: string;
+  }
+  // Its own data folder: `dns records` marks records as shown, which would turn the
+  // shared folder's missing records into "pending" for the other tests.
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = folder();
+    await ok(['domains', 'add', DOMAIN], env);
+    await ok(['domains', 'add', `news.${DOMAIN}`], env);
+    await ok(['smarthost', 'use', 'mailgun'], env);
+  });
+
+  async function dmarcPlan(domain = DOMAIN): Promise<PlanRecord> {
+    const plan = JSON.parse(await ok(['dns', 'records', domain, '--dns-server', dns.address, '--json'], env)) as {
+      records: PlanRecord[];
+    };
+    const r = plan.records.find((x) => x.purpose === 'dmarc');
+    if (!r) throw new Error(`no DMARC record in ${JSON.stringify(plan)}`);
+    return r;
+  }
+
+  /** Publishes `txt` at _dmarc, then asks both the check and the records page. */
+  async function judge(txt: (string | string[])[]): Promise<{ dmarc: Check; plan: PlanRecord }> {
+    dns.setZone(goodZone(provider.dkim, { [`_dmarc.${DOMAIN}`]: { TXT: txt } }));
+    const { result } = await check(env);
+    return { dmarc: byRecord(result, 'dmarc'), plan: await dmarcPlan() };
+  }
+
+  it('bad tags next to p=reject: a warning naming each, and the fix keeps p=reject and the report address', async () => {
+    const original = 'v=DMARC1; p=reject; pct=150; rua=mailto:d@shop.example, https://x/r';
+    const { dmarc, plan } = await judge([original]);
+    expect(dmarc.status).toBe('warning');
+    expect(dmarc.message).toContain('pct=150 is not a percentage, so receivers ignore it and use 100');
+    expect(dmarc.message).toContain('“https://x/r”');
+    expect(dmarc.message).not.toMatch(/broken|as if you had none/);
+    expect(dmarc.details.join(' ')).toMatch(/receivers refuse mail that fails the checks/);
+    const corrected = 'v=DMARC1; p=reject; rua=mailto:d@shop.example';
+    expect(dmarc.fix).toBe(`Change its value to: ${corrected}`);
+    expect(plan).toMatchObject({ name: `_dmarc.${DOMAIN}`, state: 'change', value: corrected, current: original });
+
+    // Publishing what both said: ok, and the records page says done.
+    const after = await judge([plan.value]);
+    expect(after.dmarc).toMatchObject({ status: 'ok', fix: null });
+    expect(after.plan).toMatchObject({ state: 'done', value: corrected });
+  });
+
+  it('no p= but a report address: a warning, and the fix adds p=none saying it only collects reports', async () => {
+    const { dmarc, plan } = await judge(['v=DMARC1; rua=mailto:d@shop.example']);
+    expect(dmarc.status).toBe('warning');
+    expect(dmarc.message).toMatch(/no policy .*treat the whole record as p=none/);
+    expect(dmarc.fix).toMatch(/adds p=none: p=none only asks receivers for reports/);
+    expect(dmarc.fix).toMatch(/: v=DMARC1; p=none; rua=mailto:d@shop\.example$/);
+    expect(plan).toMatchObject({ state: 'change', value: 'v=DMARC1; p=none; rua=mailto:d@shop.example' });
+  });
+
+  it('semicolons missing: the error says so, and the fix is the same record with them', async () => {
+    const { dmarc, plan } = await judge(['v=DMARC1 p=reject']);
+    expect(dmarc.status).toBe('error');
+    expect(dmarc.message).toContain('the tags must be separated by semicolons');
+    expect(dmarc.message).not.toContain('must start with');
+    expect(dmarc.fix).toBe('Change its value to: v=DMARC1; p=reject');
+    expect(plan).toMatchObject({ state: 'change', value: 'v=DMARC1; p=reject', current: 'v=DMARC1 p=reject' });
+  });
+
+  it('v=DMARC1 not first: recognised as the DMARC record, to be changed rather than added to', async () => {
+    const { dmarc, plan } = await judge(['p=reject; v=DMARC1']);
+    expect(dmarc.status).toBe('error');
+    expect(dmarc.message).toContain('v=DMARC1 must come first');
+    expect(dmarc.message).not.toMatch(/There is no DMARC record/);
+    expect(dmarc.fix).toBe('Change its value to: v=DMARC1; p=reject');
+    expect(plan).toMatchObject({ state: 'change', value: 'v=DMARC1; p=reject', current: 'p=reject; v=DMARC1' });
+  });
+
+  it('pasted quotes: the check and the records page both say the same record without them', async () => {
+    const { dmarc, plan } = await judge(['"v=DMARC1; p=reject; rua=mailto:d@shop.example"']);
+    expect(dmarc.status).toBe('error');
+    expect(dmarc.message).toMatch(/quote marks/);
+    expect(dmarc.fix).toBe(
+      'Edit the record and remove the quote marks, so the value reads: v=DMARC1; p=reject; rua=mailto:d@shop.example',
+    );
+    expect(plan).toMatchObject({
+      state: 'change',
+      value: 'v=DMARC1; p=reject; rua=mailto:d@shop.example',
+      current: '"v=DMARC1; p=reject; rua=mailto:d@shop.example"',
+    });
+  });
+
+  it('two DMARC records: an error, and both places say to keep one, the first usable one corrected', async () => {
+    const { dmarc, plan } = await judge(['v=DMARC1; p=maybe', 'v=DMARC1; p=reject; pct=200']);
+    expect(dmarc.status).toBe('error');
+    expect(dmarc.message).toMatch(/2 DMARC records\. Receivers then ignore all of them/);
+    expect(dmarc.fix).toMatch(/Keep just one .*: v=DMARC1; p=reject$/);
+    expect(plan).toMatchObject({ state: 'change', value: 'v=DMARC1; p=reject' });
+    expect(plan.current?.split('\n')).toEqual(['v=DMARC1; p=maybe', 'v=DMARC1; p=reject; pct=200']);
+  });
+
+  it("a subdomain covered by its parent's record: ok, and the records page points at the parent's record", async () => {
+    const parent = 'v=DMARC1; p=reject; rua=mailto:d@shop.example';
+    const sub = `news.${DOMAIN}`;
+    dns.setZone(
+      goodZone(provider.dkim, {
+        [`_dmarc.${DOMAIN}`]: { TXT: [parent] },
+        [sub]: { MX: [{ exchange: `mx.${DOMAIN}`, priority: 10 }], TXT: ['v=spf1 include:mailgun.org ~all'] },
+      }),
+    );
+    const r = await mailroom(['dns', 'check', sub, '--dns-server', dns.address, '--json'], env);
+    const dmarc = byRecord(JSON.parse(r.stdout) as Result, 'dmarc');
+    expect(dmarc).toMatchObject({ status: 'ok', fix: null });
+    expect(dmarc.message).toContain(`the policy of ${DOMAIN} covers it`);
+    const plan = await dmarcPlan(sub);
+    expect(plan).toMatchObject({ state: 'done', name: `_dmarc.${DOMAIN}`, value: parent, current: parent });
+    expect(plan.why).toBe(
+      `The DMARC record at _dmarc.${DOMAIN} already covers ${sub}, so nothing needs adding for ${sub}.`,
+    );
   });
 });
 

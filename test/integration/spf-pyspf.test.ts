@@ -47,6 +47,11 @@ const ZONE: DnsZone = {
 
   // Two SPF records: permerror.
   'two.test': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all', 'v=spf1 include:mailgun.org ~all'] },
+  // The provider is named but can never pass: after "all", with a qualifier, or nested so.
+  'afterall.test': { TXT: ['v=spf1 -all include:mailgun.org'] },
+  'minus.test': { TXT: ['v=spf1 -include:mailgun.org ~all'] },
+  'nested-neutral.test': { TXT: ['v=spf1 include:wrap.test ~all'] },
+  'wrap.test': { TXT: ['v=spf1 ?include:mailgun.org -all'] },
 
   // 11 lookups through nested includes: 2 includes + 4 a/mx in n1 + 5 a in n2.
   'eleven.test': {
@@ -499,6 +504,17 @@ describe('checkSpf verdicts', () => {
     expect(wanted).toBe(merged);
     expect(c.fix).toContain(merged);
     expect(c.message).toMatch(/does not let SendGrid send/);
+  });
+
+  it('error: the provider is named but can never pass (after all, -include:, nested ?include:), as check_host says', async () => {
+    for (const domain of ['afterall.test', 'minus.test', 'nested-neutral.test']) {
+      expect(await checkHost('203.0.113.5', domain, `postmaster@${domain}`, client), domain).not.toMatchObject({
+        result: 'pass',
+      });
+      const { check: c } = await check(domain, mailgun);
+      expect(c.status, domain).toBe('error');
+      expect(c.message, domain).toMatch(/does not let Mailgun send/);
+    }
   });
 
   it('pending: the record was just shown and is not visible yet', async () => {

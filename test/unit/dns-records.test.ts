@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDmarc, explainDmarc, parseDmarc } from '../../src/main/dns/dmarc.ts';
+import { DMARC_RECORD, defaultDmarc, dmarcToPublish, explainDmarc, parseDmarc } from '../../src/main/dns/dmarc.ts';
 import { reverseName } from '../../src/main/dns/dns-client.ts';
 import { readinessOf } from '../../src/main/dns/domain-check.ts';
 import { worst } from '../../src/main/dns/status.ts';
-import { parseTagList, readTxt } from '../../src/main/dns/txt.ts';
+import { parseTagList, readTxt, type TxtValue } from '../../src/main/dns/txt.ts';
 import { relativeHost } from '../../src/main/dns/zone.ts';
 import type { DomainCheck } from '../../src/shared/domain/dns.ts';
 
@@ -30,6 +30,9 @@ describe('TXT values as published', () => {
 });
 
 describe('DMARC records', () => {
+  const own = (...texts: string[]): TxtValue[] => texts.map((text) => ({ text, quoted: false }));
+  const publish = (...texts: string[]) => dmarcToPublish(own(...texts), 'postmaster@shop.example');
+
   it('parses the policy, alignment, percentage and report addresses', () => {
     const r = parseDmarc(
       'v=DMARC1; p=quarantine; sp=reject; adkim=s; pct=50; rua=mailto:a@shop.example,mailto:b@reports.example!10m',
@@ -45,21 +48,153 @@ describe('DMARC records', () => {
         rua: ['a@shop.example', 'b@reports.example'],
         ruf: [],
       },
+      problems: [],
     });
   });
 
+  // Receivers drop only the bad tag (RFC 7489 §6.3): the record keeps working, so the
+  // correction is the person's own record with that tag fixed or left out — never a lower policy.
   it.each([
-    ['p=none; v=DMARC1', 'it must start with v=DMARC1'],
-    ['v=DMARC1; rua=mailto:a@b.example', 'it has no policy (p=none, p=quarantine or p=reject)'],
-    ['v=DMARC1; p=maybe', 'p=maybe is not a policy; use none, quarantine or reject'],
-    ['v=DMARC1; p=none; pct=150', 'pct=150 must be a number from 0 to 100'],
     [
-      'v=DMARC1; p=none; rua=a@b.example',
-      'rua=a@b.example is not a mailto: address (write it as mailto:reports@example.com)',
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example, https://x/r',
+      'rua= lists “https://x/r”, which is not an email address written as mailto:name@domain, so receivers send no reports there',
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example',
     ],
-    ['v=DMARC1; p=none; adkim=x', 'adkim=x must be r or s'],
-  ])('refuses %s with a sentence', (text, error) => {
-    expect(parseDmarc(text)).toEqual({ ok: false, error });
+    [
+      'v=DMARC1; p=reject; pct=150; rua=mailto:d@shop.example',
+      'pct=150 is not a percentage, so receivers ignore it and use 100',
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example',
+    ],
+    [
+      'v=DMARC1; p=quarantine; adkim=x',
+      'adkim=x is not r (relaxed) or s (strict), so receivers ignore it and use r',
+      'v=DMARC1; p=quarantine',
+    ],
+    [
+      'v=DMARC1; p=reject; pct=50%',
+      'pct=50% must be written without the % sign, so receivers ignore it and use 100',
+      'v=DMARC1; p=reject; pct=50',
+    ],
+    [
+      'v=DMARC1; p=reject; rua=d@shop.example',
+      'rua=d@shop.example needs mailto: in front of the address (mailto:d@shop.example); without it receivers send no reports there',
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example',
+    ],
+    [
+      'v=DMARC1; p=reject; aspf=strict',
+      'aspf=strict is not r (relaxed) or s (strict), so receivers ignore it and use r',
+      'v=DMARC1; p=reject; aspf=s',
+    ],
+    [
+      'v=DMARC1; p=reject; reject',
+      '“reject” is not written as name=value, so receivers ignore it',
+      'v=DMARC1; p=reject',
+    ],
+    [
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example pct=50',
+      'the tags must be separated by semicolons: “rua=mailto:d@shop.example pct=50” should read “rua=mailto:d@shop.example; pct=50”',
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example; pct=50',
+    ],
+    [
+      'v=DMARC1; p=reject; p=none',
+      'p= appears twice (p=reject and p=none), so receivers may read either one',
+      'v=DMARC1; p=reject',
+    ],
+  ])('%s: receivers ignore one tag and keep the policy', (text, problem, corrected) => {
+    const r = parseDmarc(text);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.problems.map((p) => p.message)).toEqual([problem]);
+    expect(r.record.p).toBe(text.includes('quarantine') ? 'quarantine' : 'reject');
+    expect(publish(text)).toBe(corrected);
+  });
+
+  it('ignored tags are explained at the defaults receivers use instead', () => {
+    const r = parseDmarc('v=DMARC1; p=quarantine; pct=150; adkim=x; rua=mailto:d@shop.example, https://x/r');
+    if (!r.ok) throw new Error(r.error);
+    expect(r.record).toMatchObject({ p: 'quarantine', pct: 100, adkim: 'r', rua: ['d@shop.example'] });
+    const lines = explainDmarc(r.record, 'shop.example');
+    expect(lines[0]).toBe('Policy p=quarantine: receivers put mail that fails the checks in the junk folder.');
+    expect(lines.join(' ')).toMatch(/reports go to d@shop\.example\./);
+    expect(lines.join(' ')).not.toMatch(/150|https/);
+  });
+
+  it('an unreadable p= or sp= with a usable report address: receivers treat the record as p=none', () => {
+    const p = parseDmarc('v=DMARC1; p=maybe; rua=mailto:d@shop.example');
+    expect(p).toMatchObject({ ok: true, record: { p: 'none', sp: null, rua: ['d@shop.example'] } });
+    expect(p.problems[0]?.message).toBe(
+      'p=maybe is not a policy (none, quarantine or reject), so receivers treat the whole record as p=none and only send reports',
+    );
+    expect(publish('v=DMARC1; p=maybe; rua=mailto:d@shop.example')).toBe('v=DMARC1; p=none; rua=mailto:d@shop.example');
+    const missing = parseDmarc('v=DMARC1; rua=mailto:d@shop.example');
+    expect(missing).toMatchObject({ ok: true, record: { p: 'none' } });
+    expect(missing.problems[0]?.message).toMatch(/^it has no policy .*treat the whole record as p=none/);
+    // A bad sp= lowers the whole record in the same way; the correction leaves sp= out, so
+    // subdomains follow p=reject and nothing is lowered.
+    const sp = parseDmarc('v=DMARC1; p=reject; sp=rejct; rua=mailto:d@shop.example');
+    expect(sp).toMatchObject({ ok: true, record: { p: 'none', sp: null } });
+    expect(publish('v=DMARC1; p=reject; sp=rejct; rua=mailto:d@shop.example')).toBe(
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example',
+    );
+  });
+
+  it.each([
+    [
+      'v=DMARC1 p=reject',
+      'the tags must be separated by semicolons: “v=DMARC1 p=reject” should read “v=DMARC1; p=reject”',
+      'v=DMARC1; p=reject',
+    ],
+    ['p=reject; v=DMARC1', 'v=DMARC1 must come first in the record', 'v=DMARC1; p=reject'],
+    ['v=dmarc1; p=reject', 'it must start with v=DMARC1 written exactly like that, in capitals', 'v=DMARC1; p=reject'],
+    [
+      'v=DMARC2; p=quarantine',
+      'v=DMARC2 is not a DMARC version; it must start with v=DMARC1',
+      'v=DMARC1; p=quarantine',
+    ],
+    [
+      'v=DMARC1; p=reject rua=mailto:d@shop.example',
+      'the tags must be separated by semicolons: “p=reject rua=mailto:d@shop.example” should read “p=reject; rua=mailto:d@shop.example”',
+      'v=DMARC1; p=reject; rua=mailto:d@shop.example',
+    ],
+    // No usable policy and nowhere to report: ignored. p=none is added (with reports) only
+    // because p= is missing or unreadable; Mailroom cannot guess what p=maybe meant.
+    [
+      'v=DMARC1',
+      'it has no policy (p=none, p=quarantine or p=reject)',
+      'v=DMARC1; p=none; rua=mailto:postmaster@shop.example',
+    ],
+    [
+      'v=DMARC1; p=maybe; rua=postmaster',
+      'p=maybe is not a policy (none, quarantine or reject)',
+      'v=DMARC1; p=none; rua=mailto:postmaster@shop.example',
+    ],
+    ['v=DMARC1; p=reject; sp=rejct', 'sp=rejct is not a policy (none, quarantine or reject)', 'v=DMARC1; p=reject'],
+  ])('%s: receivers ignore the whole record; the correction is minimal', (text, error, corrected) => {
+    expect(parseDmarc(text)).toMatchObject({ ok: false, error });
+    expect(publish(text)).toBe(corrected);
+  });
+
+  it('dmarcToPublish: one record for the check and the records page alike', () => {
+    // Nothing there: the starting record. Right already: nothing to change.
+    expect(publish()).toBe('v=DMARC1; p=none; rua=mailto:postmaster@shop.example');
+    expect(publish('v=DMARC1; p=reject; rua=mailto:d@shop.example')).toBeNull();
+    // Harmless extras receivers accept (an empty part, a trailing semicolon, a tag from a newer spec) stay.
+    expect(publish('v=DMARC1;; p=reject; np=reject;')).toBeNull();
+    // Other TXT records at the name are not DMARC records.
+    expect(publish('some-verification=abc')).toBe('v=DMARC1; p=none; rua=mailto:postmaster@shop.example');
+    // Pasted quotes: the person's own record without them.
+    expect(dmarcToPublish([readTxt(['"v=DMARC1; p=reject"'])], 'postmaster@shop.example')).toBe('v=DMARC1; p=reject');
+    // Several: one record, from the first receivers could use on its own.
+    expect(publish('v=DMARC1; p=bad', 'v=DMARC1; p=reject; pct=200')).toBe('v=DMARC1; p=reject');
+    expect(publish('v=DMARC1; p=reject', 'v=DMARC1; p=none')).toBe('v=DMARC1; p=reject');
+  });
+
+  it('recognises a record meant as DMARC even when v= is not first or not DMARC1', () => {
+    for (const t of ['v=DMARC1; p=none', 'p=reject; v=DMARC1', 'p=reject;v=DMARC1', ' v = DMARC2; p=none']) {
+      expect(DMARC_RECORD.test(t), t).toBe(true);
+    }
+    for (const t of ['v=spf1 -all', 'google-site-verification=abc', 'xv=DMARC1x']) {
+      expect(DMARC_RECORD.test(t), t).toBe(false);
+    }
   });
 
   it('the default record parses and explains itself in plain words', () => {
@@ -84,6 +219,7 @@ describe('readiness per domain', () => {
   const check = (statuses: Record<string, DomainCheck['checks'][number]['status']>): DomainCheck => ({
     domain: 'shop.example',
     checkedAt: 1,
+    unanswered: 0,
     checks: Object.entries(statuses).map(([record, status]) => ({
       record: record as 'spf',
       status,

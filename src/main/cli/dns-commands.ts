@@ -21,19 +21,42 @@ export async function dns(
   rest: string[],
   opts: CliOptions,
 ): Promise<number> {
+  if (sub === 'status' && rest.length === 0) {
+    // What the dashboard shows, from the last check of each domain (no DNS questions asked).
+    const domains = engine.dns.readiness();
+    print(
+      out,
+      domains,
+      domains.length === 0
+        ? 'No sending domain yet: add one with `mailroom domains add DOMAIN`.'
+        : domains.map((d) => `${d.state.padEnd(9)}  ${d.summary}`).join('\n'),
+    );
+    return 0;
+  }
   const domain = rest[0];
   if ((sub !== 'check' && sub !== 'records') || rest.length !== 1 || !domain) {
-    usage('Use: mailroom dns check DOMAIN [--dns-server HOST:PORT] [--ip ADDR], or mailroom dns records DOMAIN');
+    usage(
+      'Use: mailroom dns check DOMAIN [--dns-server HOST:PORT] [--ip ADDR], mailroom dns records DOMAIN, or mailroom dns status',
+    );
   }
   const options = checkOptions(opts);
   if (sub === 'check') {
     const result = await engine.dns.check(domain, options);
     print(
       out,
-      { domain: result.domain, checks: result.checks },
-      [`DNS checks for ${result.domain}:`, ...result.checks.map(checkText)].join('\n\n'),
+      { domain: result.domain, checks: result.checks, unanswered: result.unanswered },
+      [
+        `DNS checks for ${result.domain}:`,
+        ...result.checks.map(checkText),
+        ...(result.unanswered > 0
+          ? [
+              `${result.unanswered} DNS ${result.unanswered === 1 ? 'question' : 'questions'} got no answer, so these results are not certain. Check again in a minute.`,
+            ]
+          : []),
+      ].join('\n\n'),
     );
-    return result.checks.some((c) => c.status === 'error') ? 1 : 0;
+    // 1: something needs fixing, or could not be checked; a script must not read silence as "all set".
+    return result.checks.some((c) => c.status === 'error') || result.unanswered > 0 ? 1 : 0;
   }
   const { plan } = await engine.dns.plan(domain, options);
   // The person now has the records: until they appear, missing ones are "pending", not errors.

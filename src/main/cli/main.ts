@@ -29,8 +29,11 @@ Commands:
   smarthost use PRESET [--region R]  send through that provider
   dns check DOMAIN [--dns-server HOST:PORT] [--ip ADDR] [--dns-timeout MS]
                                      check SPF, DKIM, DMARC, MX (and reverse DNS when sending
-                                     direct) live; exits 1 when something needs fixing
+                                     direct) live; exits 1 when something needs fixing or
+                                     could not be checked
   dns records DOMAIN                 the DNS records to create for a sending domain
+  dns status                         each sending domain as of its last check: ready, needs
+                                     attention, waiting for DNS, or not checked
 
 Options:
   --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)

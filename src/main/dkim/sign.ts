@@ -68,12 +68,12 @@ export class DkimSigner {
 
   /** What the signatures say, for the delivery log: "example.com (selector mr202611)". */
   get description(): string {
-    return this.domains
-      .map((d) => {
-        const selectors = this.keys.filter((k) => k.domain === d).map((k) => k.selector);
-        return `${d} (selector${selectors.length > 1 ? 's' : ''} ${selectors.join(' and ')})`;
-      })
-      .join(', ');
+    return describeSignatures(
+      this.domains.map((d) => ({
+        domain: d,
+        selectors: this.keys.filter((k) => k.domain === d).map((k) => k.selector),
+      })),
+    );
   }
 
   sign(message: Buffer, opts: { now?: number } = {}): Buffer {
@@ -329,4 +329,20 @@ function appendFolded(prefix: string, value: string): string {
     room -= chunk.length;
   }
   return text;
+}
+
+/**
+ * The delivery log's words for the signatures on a message, and the way back: the
+ * wizard's test send reads what was signed from the log, so both live here.
+ */
+export function describeSignatures(signed: { domain: string; selectors: string[] }[]): string {
+  return signed
+    .map(({ domain, selectors }) => `${domain} (selector${selectors.length > 1 ? 's' : ''} ${selectors.join(' and ')})`)
+    .join(', ');
+}
+
+/** The first signature in a delivery-log line written as "signed by " + describeSignatures(…). */
+export function readSignature(line: string): { domain: string; selectors: string[] } | null {
+  const m = /signed by (\S+) \(selectors? ([^)]+)\)/.exec(line);
+  return m ? { domain: m[1] as string, selectors: (m[2] as string).split(' and ') } : null;
 }

@@ -172,6 +172,29 @@ async function checkOneKey(
       details,
     );
   }
+  // h= and s= narrow what the key may be used for (RFC 6376 §3.6.1): Mailroom signs
+  // email with sha256, so a key limited to other hashes or services fails every signature.
+  const list = (tag: string) =>
+    tags.tags
+      .get(tag)
+      ?.split(':')
+      .map((x) => x.trim().toLowerCase());
+  if (list('h') && !list('h')?.includes('sha256')) {
+    return result(
+      'error',
+      `The DKIM record at ${where} allows only h=${tags.tags.get('h')}, but Mailroom signs with sha256, so receivers reject its signatures.`,
+      `Remove h=${tags.tags.get('h')} from the record; the value should be exactly: ${expected}`,
+      details,
+    );
+  }
+  if (list('s') && !list('s')?.some((x) => x === '*' || x === 'email')) {
+    return result(
+      'error',
+      `The DKIM record at ${where} says s=${tags.tags.get('s')}: the key is not for email, so receivers ignore it.`,
+      `Remove s=${tags.tags.get('s')} from the record; the value should be exactly: ${expected}`,
+      details,
+    );
+  }
   if (!sameKey(p, key.publicKey, wantK)) {
     const why =
       /[^A-Za-z0-9+/=]/.test(p) || p.length < key.publicKey.length

@@ -1,6 +1,7 @@
 import { promises as dns } from 'node:dns';
 import net from 'node:net';
 import { MailroomError } from '../../shared/errors.ts';
+import { isUnanswered } from './status.ts';
 
 /**
  * The DNS questions the domain checks ask, with every answer sorted into what it
@@ -147,4 +148,41 @@ export function createDnsClient(opts: DnsClientOptions = {}): DnsClient {
       return nonEmpty(await ask(async () => (await resolver.resolvePtr(reverseName(ip))).map(lowerNoDot)));
     },
   };
+}
+
+/** The same client with every answer passed through `f` (which sees the name asked). */
+function mapAnswers(client: DnsClient, f: <T>(name: string, answer: DnsAnswer<T>) => DnsAnswer<T>): DnsClient {
+  return {
+    txt: async (name) => f(name, await client.txt(name)),
+    mx: async (name) => f(name, await client.mx(name)),
+    a: async (name) => f(name, await client.a(name)),
+    aaaa: async (name) => f(name, await client.aaaa(name)),
+    ns: async (name) => f(name, await client.ns(name)),
+    cname: async (name) => f(name, await client.cname(name)),
+    ptr: async (ip) => f(ip, await client.ptr(ip)),
+  };
+}
+
+/**
+ * Counts the questions that got no answer at all (a timeout, an unreachable server).
+ * Verdicts built on them are guesses, so they must not replace a domain's known state.
+ */
+export function watchUnanswered(client: DnsClient): { client: DnsClient; unanswered: () => number } {
+  let count = 0;
+  const watched = mapAnswers(client, (_name, answer) => {
+    if (answer.kind === 'failed' && isUnanswered(answer.code)) count++;
+    return answer;
+  });
+  return { client: watched, unanswered: () => count };
+}
+
+/**
+ * NXDOMAIN for `name` itself read as "no records": a new subdomain (news.shop.example)
+ * inside an existing zone has no records yet, which DNS reports as "no such name".
+ */
+export function emptyName(client: DnsClient, name: string): DnsClient {
+  const lower = name.toLowerCase();
+  return mapAnswers(client, (asked, answer) =>
+    answer.kind === 'nxdomain' && asked.toLowerCase() === lower ? { kind: 'nodata' } : answer,
+  );
 }

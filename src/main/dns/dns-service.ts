@@ -63,7 +63,9 @@ export class DnsService {
     this.getStmt = db.prepare(
       'SELECT domain, step, route, report_address, records_shown_at, last_check FROM domain_setup WHERE domain = ?',
     );
-    // Only columns given (non-NULL :set_*) change; the row appears on first use.
+    // Only columns given (non-NULL, or flagged by @set_route) change; the row appears on
+    // first use. records_shown_at keeps the FIRST showing, so looking at the records again
+    // does not restart the propagation window; @reset_shown restarts it (the records changed).
     this.upsertStmt = db.prepare(`
       INSERT INTO domain_setup (domain, step, route, report_address, records_shown_at, last_check, updated_at)
       VALUES (@domain, coalesce(@step, 1), @route, @report_address, @records_shown_at, @last_check, @now)
@@ -71,7 +73,8 @@ export class DnsService {
         step = coalesce(@step, step),
         route = CASE WHEN @set_route THEN @route ELSE route END,
         report_address = coalesce(@report_address, report_address),
-        records_shown_at = coalesce(@records_shown_at, records_shown_at),
+        records_shown_at = CASE WHEN @reset_shown THEN @records_shown_at
+                                ELSE coalesce(records_shown_at, @records_shown_at) END,
         last_check = coalesce(@last_check, last_check),
         updated_at = @now`);
     this.allStmt = db.prepare(
@@ -94,7 +97,9 @@ export class DnsService {
       reportAddress: this.reportAddress(domain, row),
       ehloName: this.settings.get('delivery.ehloName'),
     });
-    if (this.domains.list().includes(domain)) this.save(domain, { last_check: JSON.stringify(result.check) });
+    // Only a real verdict becomes the domain's state: not one for an address typed in
+    // (--ip), nor one built on questions that got no answer.
+    if (opts.ip === undefined) this.remember(domain, result.check);
     return result.check;
   }
 
@@ -125,7 +130,7 @@ export class DnsService {
       providerDkimFor(domain, preset, client),
     ]);
     const unicode = domainToUnicode(domain);
-    this.save(domain, { last_check: JSON.stringify(check) });
+    if (opts.ip === undefined) this.remember(domain, check);
     return {
       check,
       plan: {
@@ -137,6 +142,7 @@ export class DnsService {
         route,
         ip,
         routeFromSettings: row?.route == null,
+        settingsRoute: this.routeOf(undefined),
         providerDkim,
         records,
         dkim: keys.map((k) => ({ selector: k.selector, algorithm: k.algorithm })),
@@ -186,7 +192,15 @@ export class DnsService {
       route,
       report_address: report,
       records_shown_at: change.recordsShown ? Date.now() : undefined,
+      // Another route means another SPF record: its propagation starts when it is shown.
+      reset_shown: route !== undefined && route !== this.row(domain)?.route,
     });
+  }
+
+  /** The records to publish changed (a new DKIM key): their propagation starts when next shown. */
+  recordsChanged(input: string): void {
+    const domain = normaliseDomain(input);
+    this.save(domain, { reset_shown: true });
   }
 
   /** One line per sending domain: ready, needs attention, waiting for DNS, or never checked. */
@@ -200,6 +214,10 @@ export class DnsService {
     const servers = opts.servers ?? this.configuredServers();
     // With DNS servers configured (tests, or --dns-server) the question goes to them; otherwise to OpenDNS.
     return findPublicIp(servers.length > 0 ? this.client(opts) : null);
+  }
+
+  private remember(domain: string, check: DomainCheck): void {
+    if (check.unanswered === 0) this.save(domain, { last_check: JSON.stringify(check) });
   }
 
   private lastCheck(row: SetupRow | undefined): DomainCheck | null {
@@ -274,6 +292,7 @@ export class DnsService {
       route?: string | null;
       report_address?: string;
       records_shown_at?: number;
+      reset_shown?: boolean;
       last_check?: string;
     },
   ): void {
@@ -285,6 +304,7 @@ export class DnsService {
       set_route: v.route !== undefined ? 1 : 0,
       report_address: v.report_address ?? null,
       records_shown_at: v.records_shown_at ?? null,
+      reset_shown: v.reset_shown ? 1 : 0,
       last_check: v.last_check ?? null,
       now: Date.now(),
     });

@@ -9,10 +9,11 @@ import {
 import { presetById } from '../../shared/domain/presets.ts';
 import { checkDkim, type OwnDkimKey } from './dkim-check.ts';
 import { checkDmarc } from './dmarc.ts';
-import type { DnsClient } from './dns-client.ts';
+import { type DnsClient, emptyName, watchUnanswered } from './dns-client.ts';
 import { checkMx, checkPtr } from './mx-ptr-check.ts';
 import { checkSpf } from './spf.ts';
 import { worst } from './status.ts';
+import { findZone } from './zone.ts';
 
 export interface DomainCheckInput {
   client: DnsClient;
@@ -35,10 +36,15 @@ export async function checkDomain(
   domain: string,
   input: DomainCheckInput,
 ): Promise<{ check: DomainCheck; spfWanted: string | null }> {
-  const { client, route } = input;
+  const { route } = input;
+  const watched = watchUnanswered(input.client);
+  let client = watched.client;
   const records = DNS_CHECK_RECORDS.filter((r) => r !== 'ptr' || route.kind === 'direct');
   const probe = await client.txt(domain);
-  if (probe.kind === 'nxdomain') {
+  // A new subdomain inside an existing zone (news.shop.example) simply has no records yet.
+  const parent = probe.kind === 'nxdomain' ? await findZone(domain, client) : null;
+  if (parent && parent.zone !== domain) client = emptyName(client, domain);
+  else if (probe.kind === 'nxdomain') {
     const checks = records.map(
       (record): DnsCheck => ({
         record,
@@ -48,7 +54,7 @@ export async function checkDomain(
         details: [],
       }),
     );
-    return { check: { domain, checkedAt: Date.now(), checks }, spfWanted: null };
+    return { check: { domain, checkedAt: Date.now(), checks, unanswered: watched.unanswered() }, spfWanted: null };
   }
   const preset = route.kind === 'smarthost' && route.preset ? (presetById(route.preset) ?? null) : null;
   const sendingRoute =
@@ -63,7 +69,7 @@ export async function checkDomain(
     route.kind === 'direct' ? checkPtr(input.ip, client, input.ehloName) : null,
   ]);
   const checks = [spf.check, dkim, dmarc, mx, ...(ptr ? [ptr] : [])];
-  return { check: { domain, checkedAt: Date.now(), checks }, spfWanted: spf.wanted };
+  return { check: { domain, checkedAt: Date.now(), checks, unanswered: watched.unanswered() }, spfWanted: spf.wanted };
 }
 
 const LABEL: Record<DnsCheck['record'], string> = {

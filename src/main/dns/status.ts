@@ -10,6 +10,15 @@ export function worst(statuses: DnsCheckStatus[]): DnsCheckStatus {
   return out;
 }
 
+/**
+ * No answer about the domain at all: a timeout, or the DNS server this computer asks
+ * could not be reached or refused to ask on our behalf (REFUSED comes from that server,
+ * not from the domain's own DNS, which a resolver would report as SERVFAIL).
+ */
+export function isUnanswered(code: string): boolean {
+  return code === 'ETIMEOUT' || code === 'ECONNREFUSED' || code === 'EREFUSED';
+}
+
 /** Shared wording for "could not ask": a timeout may pass by itself, a SERVFAIL usually needs the DNS host. */
 export function failedCheck(
   record: DnsCheck['record'],
@@ -17,12 +26,12 @@ export function failedCheck(
   answer: Extract<DnsAnswer<unknown>, { kind: 'failed' }>,
   details: string[] = [],
 ): DnsCheck {
-  if (answer.code === 'ETIMEOUT' || answer.code === 'ECONNREFUSED') {
+  if (isUnanswered(answer.code)) {
     return {
       record,
       status: 'warning',
       message: `Could not check ${what}: ${answer.text}.`,
-      fix: 'Check again in a minute. If it keeps happening, check this computer’s internet connection.',
+      fix: 'Check again in a minute. If it keeps happening, check this computer’s internet connection and the DNS servers in its network settings.',
       details,
     };
   }

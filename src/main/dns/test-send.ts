@@ -1,8 +1,9 @@
 import type { Db } from '../db/connection.ts';
+import { readSignature } from '../dkim/sign.ts';
 
 // The wizard's "send a test to yourself": after the message went in through the relay,
 // the wizard follows its delivery and reports what Mailroom signed it as, read from the
-// delivery log (the dispatcher writes "signed by <domain> (selector <s>)" on delivery).
+// delivery log (the dispatcher writes "signed by " + describeSignatures(…) on delivery).
 
 export interface TestSendStatus {
   state: 'waiting' | 'delivered' | 'failed';
@@ -29,15 +30,14 @@ export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
     .get(queueId) as Row | undefined;
   if (!row) return null;
   if (row.status === 'delivered') {
-    const by = /signed by (\S+) \(selectors? ([^)]+)\)/.exec(row.detail ?? '');
-    if (!by) {
+    const signed = readSignature(row.detail ?? '');
+    if (!signed) {
       return {
         state: 'delivered',
         message: `Delivered, but not signed: ${row.detail ?? 'no DKIM key for the From domain'}. Create the DKIM key in the wizard first.`,
         signed: null,
       };
     }
-    const signed = { domain: by[1] as string, selectors: (by[2] as string).split(' and ') };
     return {
       state: 'delivered',
       message: `Delivered, signed by ${signed.domain} with selector ${signed.selectors.join(' and ')}. Look for it in your inbox (and in junk, the first time).`,

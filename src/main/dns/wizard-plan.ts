@@ -1,7 +1,7 @@
 import { DNS_RECORD_TTL, type DomainCheck, type RecordToCreate } from '../../shared/domain/dns.ts';
 import { dkimRecordName, dkimTxtValue, splitTxtStrings } from '../dkim/keys.ts';
 import type { OwnDkimKey } from './dkim-check.ts';
-import { defaultDmarc } from './dmarc.ts';
+import { DMARC_RECORD, dmarcToPublish, organisationalDmarc } from './dmarc.ts';
 import type { DnsClient } from './dns-client.ts';
 import { readTxt } from './txt.ts';
 import { relativeHost } from './zone.ts';
@@ -26,9 +26,13 @@ export async function planRecords(
   input: PlanInput,
 ): Promise<RecordToCreate[]> {
   const status = (record: string) => input.check.checks.find((c) => c.record === record)?.status;
+  // What is published, as published (quotes a person pasted stay visible), for the
+  // records whose text matches `pattern` once read.
   const published = async (name: string, pattern: RegExp): Promise<string[]> => {
     const answer = await client.txt(name);
-    return answer.kind === 'found' ? answer.value.map((s) => readTxt(s).text).filter((t) => pattern.test(t)) : [];
+    return answer.kind === 'found'
+      ? answer.value.filter((s) => pattern.test(readTxt(s).text)).map((s) => s.join(''))
+      : [];
   };
   const record = (
     purpose: RecordToCreate['purpose'],
@@ -53,7 +57,7 @@ export async function planRecords(
   const dmarcName = `_dmarc.${domain}`;
   const [spfNow, dmarcNow, ...dkimNow] = await Promise.all([
     published(domain, /^\s*v=spf1(\s|$)/i),
-    published(dmarcName, /^\s*v\s*=\s*DMARC1/i),
+    published(dmarcName, DMARC_RECORD),
     ...input.dkimKeys.map((k) => published(dkimRecordName(k.selector, domain), /./)),
   ]);
   const out: RecordToCreate[] = [];
@@ -76,7 +80,11 @@ export async function planRecords(
     const name = dkimRecordName(key.selector, domain);
     const value = dkimTxtValue(key.algorithm, key.publicKey);
     const now = dkimNow[i] ?? [];
-    const done = now.length === 1 && (now[0] as string).replace(/\s+/g, '') === value.replace(/\s+/g, '');
+    // The check decides (it compares keys, not text); with several keys and one wrong,
+    // a key whose record is exactly ours is still done.
+    const done =
+      status('dkim') === 'ok' ||
+      (now.length === 1 && (now[0] as string).replace(/\s+/g, '') === value.replace(/\s+/g, ''));
     out.push(
       record(
         'dkim',
@@ -89,14 +97,35 @@ export async function planRecords(
     );
   });
 
-  const dmarcOk = status('dmarc') === 'ok';
+  // A subdomain without a record of its own is covered by its parent's: adding a p=none
+  // record here would only weaken what the parent asks for.
+  const parent = dmarcNow.length === 0 ? await organisationalDmarc(domain, client) : null;
+  if (parent) {
+    const parentName = `_dmarc.${parent.domain}`;
+    out.push(
+      record(
+        'dmarc',
+        parentName,
+        parent.text,
+        [parent.text],
+        true,
+        `The DMARC record at ${parentName} already covers ${domain}, so nothing needs adding for ${domain}.`,
+      ),
+    );
+    return out;
+  }
+  // The same function gives the check's fix, so the check and this page always agree.
+  const dmarcWanted = dmarcToPublish(
+    dmarcNow.map((s) => readTxt([s])),
+    input.reportAddress,
+  );
   out.push(
     record(
       'dmarc',
       dmarcName,
-      dmarcOk && dmarcNow.length === 1 ? (dmarcNow[0] as string) : defaultDmarc(input.reportAddress),
+      dmarcWanted ?? readTxt([dmarcNow[0] as string]).text,
       dmarcNow,
-      dmarcOk,
+      dmarcWanted === null,
       `DMARC tells receivers what to do with mail that pretends to come from ${domain}, and where to send reports. p=none starts by only collecting reports.`,
     ),
   );

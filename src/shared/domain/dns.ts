@@ -31,6 +31,11 @@ export const domainCheckSchema = z.object({
   /** ms since the epoch. */
   checkedAt: z.number(),
   checks: z.array(dnsCheckSchema),
+  /**
+   * DNS questions that got no answer at all (timeouts, unreachable server). When above 0
+   * the verdicts are guesses: they are shown, but never replace the domain's known state.
+   */
+  unanswered: z.number().int().min(0).default(0),
 });
 export type DomainCheck = z.infer<typeof domainCheckSchema>;
 
@@ -112,6 +117,11 @@ export const wizardPlanSchema = z.object({
   ip: z.string().nullable(),
   /** True when `route` is the one in Settings (nothing chosen for this domain yet). */
   routeFromSettings: z.boolean(),
+  /**
+   * How Mailroom actually sends (Settings → Sending route). The wizard's route only shapes
+   * the records, so when the two differ the window says Settings must change too.
+   */
+  settingsRoute: wizardRouteSchema,
   /** When the route's provider can sign as the domain with records of its own: what to do, and what is there. */
   providerDkim: providerDkimSchema.nullable(),
   records: z.array(recordToCreateSchema),

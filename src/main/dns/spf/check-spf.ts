@@ -1,6 +1,7 @@
 import type { DnsCheck, SendingRoute } from '../../../shared/domain/dns.ts';
 import { presetById } from '../../../shared/domain/presets.ts';
-import type { DnsClient } from '../dns-client.ts';
+import type { DnsAnswer, DnsClient } from '../dns-client.ts';
+import { failedCheck, isUnanswered } from '../status.ts';
 import { checkHost, type SpfHostResult } from './check-host.ts';
 import { type Ip, ipText, parseIp, unmapIpv4 } from './ip.ts';
 import { SPF_MAX_LOOKUPS, SPF_MAX_VOID_LOOKUPS } from './limits.ts';
@@ -131,23 +132,10 @@ function outcome(
 }
 
 /** The TXT lookup of the domain itself failed. */
-function dnsFailure(domain: string, answer: { code: string; text: string }): SpfCheckOutcome {
-  if (answer.code === 'ETIMEOUT' || answer.code === 'ECONNREFUSED') {
-    return outcome(
-      'warning',
-      `Could not check SPF for ${domain}: ${answer.text}. This is usually a passing network problem.`,
-      'Try the check again in a few minutes. If it keeps happening, check that this computer is online.',
-      [],
-      null,
-    );
-  }
-  return outcome(
-    'error',
-    `The DNS servers for ${domain} could not answer: ${answer.text}. Receivers cannot read your SPF record either, so they may delay or refuse your mail.`,
-    `Ask the company that runs the DNS for ${domain} (often where you bought the domain) to fix their DNS servers, then check again.`,
-    [],
-    null,
-  );
+function dnsFailure(domain: string, answer: Extract<DnsAnswer<unknown>, { kind: 'failed' }>): SpfCheckOutcome {
+  // The same wording as every other record's "could not ask".
+  const c = failedCheck('spf', `the SPF record of ${domain}`, answer);
+  return outcome(c.status, c.message, c.fix, c.details, null);
 }
 
 /**
@@ -318,7 +306,8 @@ export async function checkSpf(
       `Checked the way receivers do, mail from ${need.ip} gets "${hostResult.result}": ${hostResult.reason}.`,
     );
   } else if (need.kind === 'mechanism' && need.includeDomain !== null) {
-    routeOk = count.domains.includes(need.includeDomain);
+    // Listed is not enough: the include must be able to pass (not -include:, not after "all").
+    routeOk = count.allows.includes(need.includeDomain);
   }
   const merge = mergeSpf(current.text, routeOk === false ? mechanism : null);
   const wanted = merge.changed ? merge.record : null;
@@ -380,7 +369,7 @@ export async function checkSpf(
   const failed = wantedCount.problems.filter((p) => p.kind === 'dns-failed');
   if (failed.length > 0 || hostResult?.result === 'temperror') {
     const first = failed[0];
-    const timeout = first ? first.code === 'ETIMEOUT' : /did not answer in time/.test(hostResult?.reason ?? '');
+    const timeout = first ? isUnanswered(first.code ?? '') : /did not answer in time/.test(hostResult?.reason ?? '');
     const what = first ? first.message : `Checking failed: ${hostResult?.reason}.`;
     return outcome(
       timeout ? 'warning' : 'error',

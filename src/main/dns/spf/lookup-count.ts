@@ -52,6 +52,12 @@ export interface SpfLookupCount {
   includes: SpfIncludeUsage[];
   /** Every include/redirect target in the tree, lower case. */
   domains: string[];
+  /**
+   * The targets whose "pass" makes the whole record pass: reached through includes
+   * without a qualifier (or +) placed before the record's "all", or through a redirect
+   * that is used. `-include:x`, or `include:x` after `-all`, never lets x's servers send.
+   */
+  allows: string[];
   problems: SpfLookupProblem[];
   /** A redirect= that receivers ignore because the same record has an "all". */
   ignoredRedirect: string | null;
@@ -72,6 +78,7 @@ interface CountState {
   voids: number;
   voidTerms: string[];
   domains: Set<string>;
+  allows: Set<string>;
   problems: SpfLookupProblem[];
   complete: boolean;
   queries: number;
@@ -129,13 +136,17 @@ async function noteVoidIfEmpty(state: CountState, term: string, answer: Promise<
   }
 }
 
-/** Counts one record's terms, following includes and redirect; returns its top-level includes. */
+/**
+ * Counts one record's terms, following includes and redirect; returns its top-level
+ * includes. `passes`: a pass from this record is a pass for the checked domain.
+ */
 async function countRecord(
   text: string,
   domain: string,
   chain: string[],
   state: CountState,
   via: string,
+  passes: boolean,
 ): Promise<SpfIncludeUsage[]> {
   const parsed = parseSpf(text);
   if (!parsed.ok) {
@@ -144,10 +155,13 @@ async function countRecord(
   }
   const out: SpfIncludeUsage[] = [];
   const hasAll = parsed.terms.some((t) => t.kind === 'all');
+  let seenAll = false; // receivers stop at "all": terms after it are counted here (worst case) but never allow
   for (const term of parsed.terms) {
     const under = state.lookups <= COUNT_UP_TO;
     switch (term.kind) {
       case 'all':
+        seenAll = true;
+        break;
       case 'ip4':
       case 'ip6':
         break;
@@ -202,12 +216,14 @@ async function countRecord(
         break;
       }
       case 'include':
-        out.push(await countTarget(term.raw, term.domain, domain, chain, state));
+        out.push(
+          await countTarget(term.raw, term.domain, domain, chain, state, passes && !seenAll && term.qualifier === '+'),
+        );
         break;
       case 'modifier':
         // §6.1: a redirect in a record with "all" is never used, and costs nothing.
         if (term.name === 'redirect' && !hasAll)
-          out.push(await countTarget(term.raw, term.value, domain, chain, state));
+          out.push(await countTarget(term.raw, term.value, domain, chain, state, passes));
         break;
     }
   }
@@ -220,6 +236,7 @@ async function countTarget(
   domain: string,
   chain: string[],
   state: CountState,
+  passes: boolean,
 ): Promise<SpfIncludeUsage> {
   const before = state.lookups;
   state.lookups++;
@@ -236,6 +253,7 @@ async function countTarget(
     return usage;
   }
   state.domains.add(name);
+  if (passes) state.allows.add(name);
   if (chain.includes(name)) {
     problem(
       state,
@@ -287,7 +305,7 @@ async function countTarget(
         `${raw} points at ${name}, which has ${records.length} SPF records; receivers treat that as broken.`,
       );
     } else {
-      usage.includes = await countRecord(records[0] as string, name, [...chain, name], state, raw);
+      usage.includes = await countRecord(records[0] as string, name, [...chain, name], state, raw, passes);
     }
   }
   usage.lookups = state.lookups - before;
@@ -310,13 +328,14 @@ export async function countSpfLookups(record: string, domain: string, client: Dn
     voids: 0,
     voidTerms: [],
     domains: new Set(),
+    allows: new Set(),
     problems: [],
     complete: true,
     queries: 0,
     cache: new Map(),
     senderDomain: top,
   };
-  const includes = await countRecord(record, top, [top], state, 'the record');
+  const includes = await countRecord(record, top, [top], state, 'the record', true);
   const parsed = parseSpf(record);
   const hasAll = parsed.ok && parsed.terms.some((t) => t.kind === 'all');
   const redirect = parsed.ok ? parsed.terms.find((t) => t.kind === 'modifier' && t.name === 'redirect') : undefined;
@@ -328,6 +347,7 @@ export async function countSpfLookups(record: string, domain: string, client: Dn
     voidTerms: state.voidTerms,
     includes,
     domains: [...state.domains],
+    allows: [...state.allows],
     problems: state.problems,
     ignoredRedirect: hasAll && redirect ? redirect.raw : null,
   };

@@ -14,7 +14,10 @@ const ACTION: Record<RecordToCreate['state'], { label: string; color: string }> 
 };
 
 /** What to type in the panel's name box; the record's own relative name if the host rules do not apply. */
-function hostBox(host: DnsHost, record: RecordToCreate, zone: string): string {
+function hostBox(host: DnsHost, record: RecordToCreate, zone: string | null): string {
+  // Zone unknown: a name relative to a guessed zone could land in the wrong place
+  // (_dmarc typed into shop.example's panel for news.shop.example), so only the full name.
+  if (zone === null) return record.name;
   try {
     return hostFieldFor(host, record.name, zone);
   } catch {
@@ -47,7 +50,8 @@ export function RecordCard({
 }: {
   record: RecordToCreate;
   host: DnsHost;
-  zone: string;
+  /** The DNS zone the record goes in; null when it could not be found. */
+  zone: string | null;
   children?: ReactNode;
 }) {
   const [splitOpen, split] = useDisclosure(false);
@@ -93,7 +97,14 @@ export function RecordCard({
           <Field label="Type">
             <Code>{record.type}</Code>
           </Field>
-          <Field label={host.hostField.label} hint={`What to type at ${host.name}`}>
+          <Field
+            label={host.hostField.label}
+            hint={
+              zone === null
+                ? `The full name, because Mailroom could not find your domain's DNS. If ${host.name} adds your domain by itself, type only the part in front of it.`
+                : `What to type at ${host.name}`
+            }
+          >
             <Group gap="sm" wrap="nowrap">
               <Code data-testid="record-host">{box === '' ? '(leave the box empty)' : box}</Code>
               {box !== '' && (

@@ -18,7 +18,6 @@ export function RecordsStep({ plan, host, onShown, onChanged }: Props) {
   useEffect(() => {
     onShown();
   }, [onShown]);
-  const zone = plan.zone ?? plan.domain;
   const todo = plan.records.filter((r) => r.state !== 'done').length;
 
   return (
@@ -45,7 +44,7 @@ export function RecordsStep({ plan, host, onShown, onChanged }: Props) {
         </Alert>
       )}
       {plan.records.map((r) => (
-        <RecordCard key={`${r.purpose}:${r.name}`} record={r} host={host} zone={zone}>
+        <RecordCard key={`${r.purpose}:${r.name}`} record={r} host={host} zone={plan.zone}>
           {r.purpose === 'dmarc' && (
             <ReportAddressForm domain={plan.domain} reportAddress={plan.reportAddress} onSaved={onChanged} />
           )}

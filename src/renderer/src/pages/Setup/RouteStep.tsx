@@ -15,6 +15,16 @@ function presetOf(route: WizardRoute): string {
   return route.kind === 'smarthost' ? (route.preset ?? OTHER) : OTHER;
 }
 
+function sameRoute(a: WizardRoute, b: WizardRoute): boolean {
+  return a.kind === b.kind && (a.kind === 'direct' || (b.kind === 'smarthost' && a.preset === b.preset));
+}
+
+function routeWords(route: WizardRoute): string {
+  if (route.kind === 'direct') return 'directly from this computer';
+  const preset = route.preset ? presetById(route.preset) : undefined;
+  return `through ${preset?.name ?? 'your provider'}`;
+}
+
 /** Step 2: the records depend on how mail leaves, so the person says how (saved per domain at once). */
 export function RouteStep({ plan, onSaved }: { plan: WizardPlan; onSaved: () => Promise<void> }) {
   const [kind, setKind] = useState(plan.route.kind);
@@ -124,6 +134,22 @@ export function RouteStep({ plan, onSaved }: { plan: WizardPlan; onSaved: () => 
             </Text>
           )}
         </Group>
+        {!saving && !plan.routeFromSettings && !sameRoute(plan.route, plan.settingsRoute) && (
+          <Alert
+            color="orange"
+            variant="light"
+            mt="sm"
+            title="Mailroom does not send this way yet"
+            data-testid="setup-route-differs"
+          >
+            Mailroom sends your mail {routeWords(plan.settingsRoute)}, as{' '}
+            <Anchor inherit href={hrefOf('/settings/route')}>
+              Settings → Sending route
+            </Anchor>{' '}
+            says. The records in this guide are for sending {routeWords(plan.route)}: change Settings to match, or mail
+            from {plan.domain} will fail these checks at the receiving end.
+          </Alert>
+        )}
         {error && (
           <Alert
             color="red"
