@@ -203,6 +203,26 @@ describe('mailroom dns check (zone fixtures on a loopback DNS server)', () => {
     expect(dmarc.fix).toContain(`v=DMARC1; p=none; rua=mailto:postmaster@${DOMAIN}`);
   });
 
+  it('DMARC reports to another domain that has not agreed to take them: warning, ok once it has', async () => {
+    const rua = `v=DMARC1; p=none; rua=mailto:owner@mailbox.example`;
+    dns.setZone(goodZone(provider.dkim, { [`_dmarc.${DOMAIN}`]: { TXT: [rua] } }));
+    const warned = byRecord((await check(provider.env)).result, 'dmarc');
+    expect(warned).toMatchObject({
+      status: 'warning',
+      message: expect.stringMatching(
+        /reports to owner@mailbox\.example will not arrive: mailbox\.example has not agreed to receive DMARC reports for shop\.example/,
+      ),
+      fix: expect.stringMatching(/an address at shop\.example/),
+    });
+    dns.setZone(
+      goodZone(provider.dkim, {
+        [`_dmarc.${DOMAIN}`]: { TXT: [rua] },
+        [`${DOMAIN}._report._dmarc.mailbox.example`]: { TXT: ['v=DMARC1'] },
+      }),
+    );
+    expect(byRecord((await check(provider.env)).result, 'dmarc').status).toBe('ok');
+  });
+
   it('DMARC malformed: error naming the problem', async () => {
     dns.setZone(goodZone(provider.dkim, { [`_dmarc.${DOMAIN}`]: { TXT: ['v=DMARC1; p=maybe; rua=postmaster'] } }));
     const dmarc = byRecord((await check(provider.env)).result, 'dmarc');

@@ -419,7 +419,40 @@ export async function checkDmarc(domain: string, client: DnsClient, opts: DmarcC
   const found = answer.kind === 'found' ? answer.value.map(readTxt).filter((t) => DMARC_RECORD.test(t.text)) : [];
   if (found.length === 0) return missingDmarc(domain, client, opts);
   const plan = publishPlan(found, opts.reportAddress);
-  return plan === null ? dmarcInPlace(domain, found[0] as TxtValue) : dmarcToFix(domain, found, plan);
+  if (plan !== null) return dmarcToFix(domain, found, plan);
+  const check = dmarcInPlace(domain, found[0] as TxtValue);
+  const parsed = parseDmarc((found[0] as TxtValue).text);
+  const refused = parsed.ok ? await unauthorisedReportAddresses(domain, parsed.record.rua, client) : [];
+  if (refused.length === 0) return check;
+  const hosts = [...new Set(refused.map((a) => a.split('@')[1] as string))];
+  return {
+    ...check,
+    status: 'warning',
+    message: `${check.message} But reports to ${refused.join(', ')} will not arrive: ${hosts.join(', ')} has not agreed to receive DMARC reports for ${domain}.`,
+    fix: `Send the reports to an address at ${domain} (for example postmaster@${domain}) in rua=, or use a DMARC report service, which sets up its side for you.`,
+  };
+}
+
+/**
+ * Report addresses at another domain that has not agreed to take reports for this one.
+ * Receivers only send reports to another domain when it publishes a TXT record
+ * "<domain>._report._dmarc.<its domain>" starting with v=DMARC1 (RFC 7489 §7.1), so a
+ * shop that puts its Gmail address in rua= never gets a report. Lookups that fail are
+ * given the benefit of the doubt.
+ */
+async function unauthorisedReportAddresses(domain: string, addresses: string[], client: DnsClient): Promise<string[]> {
+  const outside = addresses.filter((a) => !sameOrSub(a.split('@')[1] ?? '', domain));
+  const answers = await Promise.all(
+    outside.map(async (address) => {
+      const host = (address.split('@')[1] as string).toLowerCase();
+      const answer = await client.txt(`${domain}._report._dmarc.${host}`);
+      const agreed =
+        answer.kind === 'failed' ||
+        (answer.kind === 'found' && answer.value.some((t) => /^\s*v\s*=\s*DMARC1/i.test(readTxt(t).text)));
+      return agreed ? null : address;
+    }),
+  );
+  return answers.filter((a): a is string => a !== null);
 }
 
 /** One record, read whole by receivers. */

@@ -19,6 +19,11 @@ export function ReportAddressForm({
   // The plan was read again (after a save): show what main now has.
   useEffect(() => setValue(reportAddress), [reportAddress]);
 
+  // Receivers only send reports to another domain that has agreed to take them (Gmail,
+  // Outlook.com and the like never have); the check says so too, once published.
+  const host = value.trim().split('@')[1]?.toLowerCase() ?? '';
+  const outside = host !== '' && host !== domain && !host.endsWith(`.${domain}`) && !domain.endsWith(`.${host}`);
+
   const save = async () => {
     setSaving(true);
     setError(null);
@@ -42,7 +47,11 @@ export function ReportAddressForm({
       <Group align="flex-start" gap="sm" mt="md">
         <TextInput
           label="Where DMARC reports go"
-          description="A mailbox you can read. Receivers send it a daily summary of mail that uses your domain's name."
+          description={
+            outside
+              ? `Reports reach an address at ${host} only if ${host} has agreed to take them for ${domain}; Gmail, Outlook.com and other mailbox providers never have. Use an address at ${domain}, or a DMARC report service's address.`
+              : "A mailbox you can read. Receivers send it a daily summary of mail that uses your domain's name."
+          }
           value={value}
           onChange={(e) => {
             setValue(e.currentTarget.value);
