@@ -1,18 +1,10 @@
 import net from 'node:net';
-import type { DnsCheck, ProviderDkim, RecordToCreate } from '../../shared/domain/dns.ts';
+import { DNS_RECORD_NAMES, type DnsCheck, type ProviderDkim, type RecordToCreate } from '../../shared/domain/dns.ts';
 import { parseDnsServers } from '../../shared/domain/settings.ts';
 import type { DnsCheckOptions } from '../dns/dns-service.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { CliOptions } from './main.ts';
 import { type Out, print, usage } from './output.ts';
-
-const LABEL: Record<DnsCheck['record'], string> = {
-  spf: 'SPF',
-  dkim: 'DKIM',
-  dmarc: 'DMARC',
-  mx: 'MX',
-  ptr: 'Reverse DNS',
-};
 
 export async function dns(
   engine: Engine,
@@ -95,7 +87,8 @@ function checkOptions(opts: CliOptions): DnsCheckOptions {
 }
 
 function checkText(c: DnsCheck): string {
-  const lines = [`${LABEL[c.record]}: ${c.status.toUpperCase()} — ${c.message}`];
+  const name = DNS_RECORD_NAMES[c.record];
+  const lines = [`${name.charAt(0).toUpperCase()}${name.slice(1)}: ${c.status.toUpperCase()} — ${c.message}`];
   for (const d of c.details) lines.push(`  · ${d}`);
   if (c.fix) lines.push(`  Fix: ${c.fix}`);
   return lines.join('\n');

@@ -1,6 +1,7 @@
 import { domainToUnicode } from 'node:url';
 import {
   DNS_CHECK_RECORDS,
+  DNS_RECORD_NAMES,
   type DnsCheck,
   type DomainCheck,
   type DomainReadiness,
@@ -72,14 +73,6 @@ export async function checkDomain(
   return { check: { domain, checkedAt: Date.now(), checks, unanswered: watched.unanswered() }, spfWanted: spf.wanted };
 }
 
-const LABEL: Record<DnsCheck['record'], string> = {
-  spf: 'SPF',
-  dkim: 'DKIM',
-  dmarc: 'DMARC',
-  mx: 'MX',
-  ptr: 'reverse DNS',
-};
-
 /** Errors need the person; pending needs time; warnings are worth knowing but do not block sending. */
 export function readinessOf(domain: string, check: DomainCheck | null): DomainReadiness {
   const shown = domainToUnicode(domain);
@@ -101,7 +94,7 @@ export function readinessOf(domain: string, check: DomainCheck | null): DomainRe
   const names = (status: DnsCheck['status']) =>
     check.checks
       .filter((c) => c.status === status)
-      .map((c) => LABEL[c.record])
+      .map((c) => DNS_RECORD_NAMES[c.record])
       .join(', ');
   if (state === 'error') {
     const errors = names('error');

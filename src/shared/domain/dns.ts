@@ -5,6 +5,14 @@ import { z } from 'zod';
 
 export const DNS_CHECK_RECORDS = ['spf', 'dkim', 'dmarc', 'mx', 'ptr'] as const;
 export type DnsCheckRecord = (typeof DNS_CHECK_RECORDS)[number];
+/** Each record's name in a sentence ("SPF, DKIM and reverse DNS need fixing"). */
+export const DNS_RECORD_NAMES: Record<DnsCheckRecord, string> = {
+  spf: 'SPF',
+  dkim: 'DKIM',
+  dmarc: 'DMARC',
+  mx: 'MX',
+  ptr: 'reverse DNS',
+};
 
 /**
  * ok: nothing to do. warning: works, but something should change. error: broken or

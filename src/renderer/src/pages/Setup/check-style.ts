@@ -1,10 +1,13 @@
-import type { DnsCheckRecord, DnsCheckStatus, DomainCheck } from '../../../../shared/domain/dns.ts';
+import {
+  DNS_RECORD_NAMES,
+  type DnsCheckRecord,
+  type DnsCheckStatus,
+  type DomainCheck,
+} from '../../../../shared/domain/dns.ts';
 
 /** How each checked record reads in the wizard. */
 export const RECORD_LABEL: Record<DnsCheckRecord, string> = {
-  spf: 'SPF',
-  dkim: 'DKIM',
-  dmarc: 'DMARC',
+  ...DNS_RECORD_NAMES,
   mx: 'MX (receiving replies)',
   ptr: 'Reverse DNS',
 };
