@@ -402,6 +402,21 @@ export async function checkSpf(
     return outcome(status, lead, replaceRecordFix(domain, wanted), details, wanted);
   }
   if (routeOk === false) {
+    // The usual way this happens: the provider's entry was added after "all", where
+    // receivers have stopped reading. Moving "all" to the end repairs it.
+    const allAt = parsed.terms.findIndex((t) => t.kind === 'all');
+    const entryAt = parsed.terms.findIndex((t) => t.raw.toLowerCase() === mechanism?.toLowerCase());
+    if (allAt >= 0 && entryAt > allAt) {
+      const all = parsed.terms[allAt]?.raw as string;
+      const moved = ['v=spf1', ...parsed.terms.filter((_, i) => i !== allAt).map((t) => t.raw), all].join(' ');
+      return outcome(
+        'error',
+        `The SPF record of ${domain} lists ${mechanism} after ${all}, where receivers have already stopped reading, so ${need.who} is not allowed to send for ${domain}.`,
+        replaceRecordFix(domain, moved),
+        details,
+        moved,
+      );
+    }
     return outcome(
       'error',
       `The SPF record of ${domain} does not let ${need.who} send mail for ${domain}.`,
