@@ -133,6 +133,51 @@ describe('checkDkim: the published key is Mailroom’s key', () => {
   });
 });
 
+describe('checkDkim: how the key is written does not change the verdict', () => {
+  it('a matching 1024-bit key written as PKCS#1: still the 1024-bit warning', async () => {
+    const pkcs1 = smallRsa.publicKey.export({ type: 'pkcs1', format: 'der' }).toString('base64');
+    const c = await check({ [RSA_NAME]: { TXT: [txt(`v=DKIM1; k=rsa; p=${pkcs1}`)] } }, [SMALL_KEY]);
+    expect(c.status).toBe('warning');
+    expect(c.message).toMatch(/only 1024 bits/);
+  });
+
+  it('t= written with spaces (t=s : y) is still read as testing; the 1024-bit warning keeps that detail', async () => {
+    const value = `v=DKIM1; k=rsa; t=s : y; p=${SMALL_KEY.publicKey}`;
+    const c = await check({ [RSA_NAME]: { TXT: [txt(value)] } }, [SMALL_KEY]);
+    expect(c.status).toBe('warning');
+    expect(c.details).toEqual([
+      'The key is RSA, 1024 bits.',
+      expect.stringMatching(/t=y \("testing"\)/),
+    ]);
+  });
+
+  it('a different valid key written as PKCS#1 is called different, not incomplete', async () => {
+    const pkcs1 = otherRsa.publicKey.export({ type: 'pkcs1', format: 'der' }).toString('base64');
+    const c = await check({ [RSA_NAME]: { TXT: [txt(`v=DKIM1; k=rsa; p=${pkcs1}`)] } });
+    expect(c.status).toBe('error');
+    expect(c.message).toMatch(/holds a different public key \(perhaps an older key/);
+  });
+
+  it('Mailroom’s Ed25519 key published without k=: error saying no k= means RSA', async () => {
+    const c = await check({ [ED_NAME]: { TXT: [`v=DKIM1; p=${ED_KEY.publicKey}`] } }, [ED_KEY]);
+    expect(c.status).toBe('error');
+    expect(c.message).toBe(
+      `The DKIM record at ${ED_NAME} has no k= tag, which means an RSA key, but Mailroom's key for selector ${ED_SELECTOR} is Ed25519.`,
+    );
+    expect(c.fix).toBe(`Replace its value with: ${ED_VALUE}`);
+  });
+
+  it('another Ed25519 key (32 bytes, valid) is different; a cut one is incomplete', async () => {
+    const other = dkimPublicKeyValue(crypto.generateKeyPairSync('ed25519').publicKey);
+    const c = await check({ [ED_NAME]: { TXT: [`v=DKIM1; k=ed25519; p=${other}`] } }, [ED_KEY]);
+    expect(c.message).toMatch(/holds a different public key/);
+    const cut = await check({ [ED_NAME]: { TXT: [`v=DKIM1; k=ed25519; p=${ED_KEY.publicKey.slice(0, 20)}`] } }, [
+      ED_KEY,
+    ]);
+    expect(cut.message).toMatch(/incomplete or damaged public key/);
+  });
+});
+
 describe('checkDkim: a record that is there but wrong', () => {
   it('a different key (an old one, or another service’s): error, fix is Mailroom’s exact value', async () => {
     const c = await check({ [RSA_NAME]: { TXT: [txt(`v=DKIM1; k=rsa; p=${OTHER_P}`)] } });
@@ -148,7 +193,7 @@ describe('checkDkim: a record that is there but wrong', () => {
     const cut = RSA_KEY.publicKey.slice(0, 250);
     const c = await check({ [RSA_NAME]: { TXT: [txt(`v=DKIM1; k=rsa; p=${cut}`)] } });
     expect(c.status).toBe('error');
-    expect(c.message).toMatch(/incomplete public key/);
+    expect(c.message).toMatch(/incomplete or damaged public key/);
     expect(c.message).toMatch(/part of the value may be missing/);
     expectExplained(c, RSA_VALUE);
   });
@@ -156,7 +201,7 @@ describe('checkDkim: a record that is there but wrong', () => {
   it('k=ed25519 on Mailroom’s RSA key: error naming both key types', async () => {
     const c = await check({ [RSA_NAME]: { TXT: [txt(`v=DKIM1; k=ed25519; p=${RSA_KEY.publicKey}`)] } });
     expect(c.status).toBe('error');
-    expect(c.message).toMatch(/k=ed25519, but Mailroom's key for selector mr202611 is rsa/);
+    expect(c.message).toMatch(/k=ed25519, but Mailroom's key for selector mr202611 is RSA/);
     expectExplained(c, RSA_VALUE);
   });
 

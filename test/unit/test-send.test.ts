@@ -130,7 +130,7 @@ describe('testSendStatus, following the wizard’s test message', () => {
 
     expect(s).toEqual({
       state: 'delivered',
-      message: `Delivered, signed by ${DOMAIN} with selector mr202611 and mr202611e. Look for it in your inbox (and in junk, the first time).`,
+      message: `Delivered, signed by ${DOMAIN} with selectors mr202611 and mr202611e. Look for it in your inbox (and in junk, the first time).`,
       signed: { domain: DOMAIN, selectors: ['mr202611', 'mr202611e'] },
     });
     // What the wizard reports is what the message carried.
@@ -160,8 +160,9 @@ describe('testSendStatus, following the wizard’s test message', () => {
     expect(lastDetail(r)).toMatch(/unsigned: no DKIM key for example\.com/);
     expect(s.state).toBe('delivered');
     expect(s.signed).toBeNull();
-    expect(s.message).toMatch(/^Delivered, but not signed: .*no DKIM key for example\.com/);
-    expect(s.message).toMatch(/Create the DKIM key in the wizard first\.$/);
+    expect(s.message).toBe(
+      'Delivered, but not signed: Mailroom has no DKIM key for example.com. Create the DKIM key in the wizard first, then send the test again.',
+    );
     expect(sink?.messages[0]?.data.toString('latin1')).not.toMatch(/^DKIM-Signature:/im);
   });
 
@@ -175,7 +176,23 @@ describe('testSendStatus, following the wizard’s test message', () => {
     const s = await statusWhen(r, queueId, (x) => x.message.startsWith('On its way (deferred)'));
     expect(s.state).toBe('waiting');
     expect(s.signed).toBeNull();
-    expect(s.message).toMatch(/^On its way \(deferred\)\. The last try said: .*Greylisted, please try again later/);
+    expect(s.message).toMatch(/^On its way \(deferred\)\. The last try said: .*Greylisted, please try again later\.$/);
+  });
+
+  it('connection dropped after the final dot (outcome unknown): still waiting, since Mailroom tries again', async () => {
+    const r = await start({
+      sink: { onData: () => 'drop' },
+      settings: { 'retry.schedule': '1h', 'delivery.leaseSeconds': '3600' },
+    });
+    const queueId = await sendTest(r);
+    await waitFor(() => logFor(r, TO)[0]?.status === 'unknown', 20_000, 'the delivery to be unknown');
+    const s = testSendStatus(r.engine.db, queueId);
+    expect(s).toEqual({
+      state: 'waiting',
+      message:
+        'On its way: the last try ended before the receiving server confirmed the message, so Mailroom will try again.',
+      signed: null,
+    });
   });
 
   it('bounced by the receiving server: failed, with the server’s answer', async () => {

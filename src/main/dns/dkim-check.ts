@@ -165,9 +165,10 @@ async function checkOneKey(
   const k = (tags.tags.get('k') ?? 'rsa').toLowerCase();
   const wantK = key.algorithm === 'ed25519' ? 'ed25519' : 'rsa';
   if (k !== wantK) {
+    const says = tags.tags.has('k') ? `says the key type is k=${k}` : 'has no k= tag, which means an RSA key';
     return result(
       'error',
-      `The DKIM record at ${where} says the key type is k=${k}, but Mailroom's key for selector ${key.selector} is ${wantK}.`,
+      `The DKIM record at ${where} ${says}, but Mailroom's key for selector ${key.selector} is ${wantK === 'rsa' ? 'RSA' : 'Ed25519'}.`,
       `Replace its value with: ${expected}`,
       details,
     );
@@ -197,8 +198,8 @@ async function checkOneKey(
   }
   if (!sameKey(p, key.publicKey, wantK)) {
     const why =
-      /[^A-Za-z0-9+/=]/.test(p) || p.length < key.publicKey.length
-        ? 'a different or incomplete public key (part of the value may be missing, or characters were changed while copying)'
+      readKey(p, wantK) === null
+        ? 'an incomplete or damaged public key (part of the value may be missing, or characters were changed while copying)'
         : 'a different public key (perhaps an older key, or one from another service)';
     return result(
       'error',
@@ -207,19 +208,20 @@ async function checkOneKey(
       details,
     );
   }
-  const bits = keyBits(p, wantK);
-  if (bits !== null) details.push(`The key is ${wantK === 'rsa' ? `RSA, ${bits} bits` : 'Ed25519'}.`);
+  // The published key is ours (possibly written as PKCS#1): its size is our key's size.
+  const bits = readKey(key.publicKey, wantK)?.asymmetricKeyDetails?.modulusLength ?? null;
+  details.push(`The key is ${wantK === 'rsa' ? `RSA${bits === null ? '' : `, ${bits} bits`}` : 'Ed25519'}.`);
+  if (list('t')?.includes('y')) {
+    details.push(
+      'The record has t=y ("testing"): some receivers treat signed mail as unsigned. Remove t=y when all is well.',
+    );
+  }
   if (wantK === 'rsa' && bits !== null && bits < 2048) {
     return result(
       'warning',
       `The DKIM record at ${where} matches Mailroom's key, but the key is only ${bits} bits; Gmail and others recommend 2048.`,
       'Make a new 2048-bit key in the wizard and publish its record; keep the old record until the new one shows green.',
       details,
-    );
-  }
-  if (tags.tags.get('t')?.split(':').includes('y')) {
-    details.push(
-      'The record has t=y ("testing"): some receivers treat signed mail as unsigned. Remove t=y when all is well.',
     );
   }
   return result(
@@ -246,16 +248,30 @@ function sameKey(published: string, ours: string, type: 'rsa' | 'ed25519'): bool
   }
 }
 
-function keyBits(p: string, type: 'rsa' | 'ed25519'): number | null {
-  if (type === 'ed25519') return 256;
-  try {
-    return (
-      crypto.createPublicKey({ key: Buffer.from(p, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyDetails
-        ?.modulusLength ?? null
-    );
-  } catch {
-    return null;
+/**
+ * The public key a p= value holds, or null when it is not one: for RSA the DER
+ * SubjectPublicKeyInfo (or PKCS#1), for Ed25519 the raw 32 bytes (RFC 8463).
+ */
+function readKey(p: string, type: 'rsa' | 'ed25519'): crypto.KeyObject | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(p)) return null;
+  const der = Buffer.from(p, 'base64');
+  if (type === 'ed25519') {
+    if (der.length !== 32) return null;
+    try {
+      return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: der.toString('base64url') }, format: 'jwk' });
+    } catch {
+      return null;
+    }
   }
+  for (const format of ['spki', 'pkcs1'] as const) {
+    try {
+      const key = crypto.createPublicKey({ key: der, format: 'der', type: format });
+      if (key.asymmetricKeyType === 'rsa') return key;
+    } catch {
+      // not this encoding
+    }
+  }
+  return null;
 }
 
 function lookupFailed(

@@ -3,7 +3,8 @@ import { readSignature } from '../dkim/sign.ts';
 
 // The wizard's "send a test to yourself": after the message went in through the relay,
 // the wizard follows its delivery and reports what Mailroom signed it as, read from the
-// delivery log (the dispatcher writes "signed by " + describeSignatures(…) on delivery).
+// delivery log (the dispatcher writes "signed by " + describeSignatures(…) on delivery,
+// or "unsigned: no DKIM key for <domain>").
 
 export interface TestSendStatus {
   state: 'waiting' | 'delivered' | 'failed';
@@ -19,6 +20,12 @@ interface Row {
   detail: string | null;
 }
 
+/** A log text as the end of a sentence: trimmed, one full stop. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
 export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
   const row = db
     .prepare(
@@ -32,25 +39,37 @@ export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
   if (row.status === 'delivered') {
     const signed = readSignature(row.detail ?? '');
     if (!signed) {
+      const domain = /no DKIM key for (\S+?)\.?(?:\s|$)/.exec(row.detail ?? '')?.[1];
+      const forDomain = domain && domain !== 'the' ? ` for ${domain}` : ' for the From domain';
       return {
         state: 'delivered',
-        message: `Delivered, but not signed: ${row.detail ?? 'no DKIM key for the From domain'}. Create the DKIM key in the wizard first.`,
+        message: `Delivered, but not signed: Mailroom has no DKIM key${forDomain}. Create the DKIM key in the wizard first, then send the test again.`,
         signed: null,
       };
     }
+    const selectors = `${signed.selectors.length > 1 ? 'selectors' : 'selector'} ${signed.selectors.join(' and ')}`;
     return {
       state: 'delivered',
-      message: `Delivered, signed by ${signed.domain} with selector ${signed.selectors.join(' and ')}. Look for it in your inbox (and in junk, the first time).`,
+      message: `Delivered, signed by ${signed.domain} with ${selectors}. Look for it in your inbox (and in junk, the first time).`,
       signed,
     };
   }
-  if (row.status === 'bounced' || row.status === 'cancelled' || row.status === 'unknown') {
+  if (row.status === 'bounced' || row.status === 'cancelled') {
     return {
       state: 'failed',
-      message: `The test message was not delivered: ${row.last_response ?? row.detail ?? row.status}.`,
+      message: `The test message was not delivered: ${sentence(row.last_response ?? row.detail ?? row.status)}`,
       signed: null,
     };
   }
-  const why = row.status === 'deferred' && row.last_response ? ` The last try said: ${row.last_response}` : '';
+  // 'unknown': the connection ended before the server confirmed; Mailroom tries again.
+  if (row.status === 'unknown') {
+    return {
+      state: 'waiting',
+      message:
+        'On its way: the last try ended before the receiving server confirmed the message, so Mailroom will try again.',
+      signed: null,
+    };
+  }
+  const why = row.status === 'deferred' && row.last_response ? ` The last try said: ${sentence(row.last_response)}` : '';
   return { state: 'waiting', message: `On its way (${row.status}).${why}`, signed: null };
 }
