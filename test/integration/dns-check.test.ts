@@ -365,7 +365,14 @@ describe('a sending subdomain (news.shop.example in the shop.example zone)', () 
       return JSON.parse(r.stdout) as Result;
     };
     const before = await run();
-    for (const c of before.checks) expect(c.message, c.record).not.toMatch(/does not exist/);
+    for (const c of before.checks) {
+      expect(c.message, c.record).not.toMatch(/does not exist/);
+      // A typo would look just like this, so every record that is not there says so.
+      if (c.status !== 'ok')
+        expect(c.details[0]).toBe(
+          `Nothing at all is published at ${SUB} yet: it is a new name inside ${DOMAIN}. If you meant another name, check the spelling.`,
+        );
+    }
     expect(byRecord(before, 'spf')).toMatchObject({
       status: 'error',
       message: expect.stringMatching(/no SPF record/i),
@@ -391,6 +398,30 @@ describe('a sending subdomain (news.shop.example in the shop.example zone)', () 
     (zone[SUB] as DnsNode).MX = [{ exchange: `mx.${DOMAIN}`, priority: 10 }];
     dns.setZone(zone);
     for (const c of (await run()).checks) expect(c, c.message).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('a misspelt domain under a two-label public suffix (mysohp.co.uk)', () => {
+  it('does not exist: the registry zone co.uk is not taken as the domain’s own zone', async () => {
+    const env = folder();
+    await ok(['domains', 'add', 'mysohp.co.uk'], env);
+    dns.setZone({ 'co.uk': { NS: ['nsa.nic.uk'] }, 'myshop.co.uk': { NS: ['ns1.dns-host.example'] } });
+    const r = await mailroom(['dns', 'check', 'mysohp.co.uk', '--dns-server', dns.address, '--json'], env);
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout) as Result;
+    for (const c of result.checks) {
+      expect(c.status, c.record).toBe('error');
+      expect(c.message).toBe('mysohp.co.uk does not exist in DNS, so no record can be found for it.');
+      expect(c.fix).toMatch(/spelling/);
+    }
+  });
+
+  it('a public suffix itself is refused as a sending domain, and nothing is added', async () => {
+    const env = folder();
+    const r = await mailroom(['domains', 'add', 'co.uk'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/co\.uk is a public suffix .* for example yourshop\.co\.uk\./);
+    expect((await ok(['domains', 'list', '--json'], env)).trim()).toBe('[]');
   });
 });
 

@@ -145,10 +145,7 @@ describe('checkDkim: how the key is written does not change the verdict', () => 
     const value = `v=DKIM1; k=rsa; t=s : y; p=${SMALL_KEY.publicKey}`;
     const c = await check({ [RSA_NAME]: { TXT: [txt(value)] } }, [SMALL_KEY]);
     expect(c.status).toBe('warning');
-    expect(c.details).toEqual([
-      'The key is RSA, 1024 bits.',
-      expect.stringMatching(/t=y \("testing"\)/),
-    ]);
+    expect(c.details).toEqual(['The key is RSA, 1024 bits.', expect.stringMatching(/t=y \("testing"\)/)]);
   });
 
   it('a different valid key written as PKCS#1 is called different, not incomplete', async () => {

@@ -258,7 +258,10 @@ function readKey(p: string, type: 'rsa' | 'ed25519'): crypto.KeyObject | null {
   if (type === 'ed25519') {
     if (der.length !== 32) return null;
     try {
-      return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: der.toString('base64url') }, format: 'jwk' });
+      return crypto.createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: der.toString('base64url') },
+        format: 'jwk',
+      });
     } catch {
       return null;
     }

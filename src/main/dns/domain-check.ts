@@ -43,8 +43,9 @@ export async function checkDomain(
   const records = DNS_CHECK_RECORDS.filter((r) => r !== 'ptr' || route.kind === 'direct');
   const probe = await client.txt(domain);
   // A new subdomain inside an existing zone (news.shop.example) simply has no records yet.
-  const parent = probe.kind === 'nxdomain' ? await findZone(domain, client) : null;
-  if (parent && parent.zone !== domain) client = emptyName(client, domain);
+  const zone = probe.kind === 'nxdomain' ? await findZone(domain, client) : null;
+  const parent = zone && zone.zone !== domain ? zone : null;
+  if (parent) client = emptyName(client, domain);
   else if (probe.kind === 'nxdomain') {
     const checks = records.map(
       (record): DnsCheck => ({
@@ -69,7 +70,12 @@ export async function checkDomain(
     checkMx(domain, client),
     route.kind === 'direct' ? checkPtr(input.ip, client, input.ehloName) : null,
   ]);
-  const checks = [spf.check, dkim, dmarc, mx, ...(ptr ? [ptr] : [])];
+  let checks = [spf.check, dkim, dmarc, mx, ...(ptr ? [ptr] : [])];
+  if (parent) {
+    // Say so once per record that is not there, so a typo in the name is easy to spot.
+    const note = `Nothing at all is published at ${domain} yet: it is a new name inside ${parent.zone}. If you meant another name, check the spelling.`;
+    checks = checks.map((c) => (c.status === 'ok' ? c : { ...c, details: [note, ...c.details] }));
+  }
   return { check: { domain, checkedAt: Date.now(), checks, unanswered: watched.unanswered() }, spfWanted: spf.wanted };
 }
 

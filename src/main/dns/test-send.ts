@@ -70,6 +70,7 @@ export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
       signed: null,
     };
   }
-  const why = row.status === 'deferred' && row.last_response ? ` The last try said: ${sentence(row.last_response)}` : '';
+  const why =
+    row.status === 'deferred' && row.last_response ? ` The last try said: ${sentence(row.last_response)}` : '';
   return { state: 'waiting', message: `On its way (${row.status}).${why}`, signed: null };
 }

@@ -1,3 +1,4 @@
+import { getPublicSuffix } from 'tldts';
 import type { DnsClient } from './dns-client.ts';
 
 /**
@@ -10,9 +11,13 @@ export async function findZone(
   client: DnsClient,
 ): Promise<{ zone: string; nameServers: string[] } | null> {
   const labels = domain.split('.');
-  // Stop before the top-level domain: a TLD's name servers say nothing about the person's DNS host.
-  for (let i = 0; labels.length - i >= 2; i++) {
+  // Stop before the public suffix (com, co.uk, xn--p1ai): a registry's name servers say
+  // nothing about the person's DNS host, and a misspelt shop.co.uk must not be taken as
+  // a new name inside the co.uk "zone".
+  const suffix = getPublicSuffix(domain) ?? labels.at(-1) ?? '';
+  for (let i = 0; i < labels.length; i++) {
     const name = labels.slice(i).join('.');
+    if (name.length <= suffix.length) break;
     const ns = await client.ns(name);
     if (ns.kind === 'found') return { zone: name, nameServers: [...new Set(ns.value)].sort() };
     if (ns.kind === 'failed') return null;

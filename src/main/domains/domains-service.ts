@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { getPublicSuffix } from 'tldts';
 import { MailroomError } from '../../shared/errors.ts';
 import { ChangeWatch } from '../db/change-watch.ts';
 import type { Db } from '../db/connection.ts';
@@ -75,6 +76,13 @@ export function normaliseDomain(input: string): string {
     throw new MailroomError(
       'DOMAIN_INVALID',
       `"${input}" is not a domain name Mailroom can send from. Give the part after the @ in your address, for example example.com.`,
+    );
+  }
+  // co.uk or com.au is shared by everyone who registers a name under it (the Public Suffix List).
+  if (getPublicSuffix(d) === d) {
+    throw new MailroomError(
+      'DOMAIN_INVALID',
+      `${d} is a public suffix that anyone can register names under, not a domain of your own. Give your own domain, for example yourshop.${d}.`,
     );
   }
   return d;
