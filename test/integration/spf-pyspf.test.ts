@@ -49,6 +49,8 @@ const ZONE: DnsZone = {
   'two.test': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all', 'v=spf1 include:mailgun.org ~all'] },
   // The provider is named but can never pass: after "all", with a qualifier, or nested so.
   'afterall.test': { TXT: ['v=spf1 -all include:mailgun.org'] },
+  'afterall-plus.test': { TXT: ['v=spf1 a ~all +include:mailgun.org'] },
+  'afterall-neutral.test': { TXT: ['v=spf1 -all ?include:mailgun.org'] },
   'minus.test': { TXT: ['v=spf1 -include:mailgun.org ~all'] },
   'nested-neutral.test': { TXT: ['v=spf1 include:wrap.test ~all'] },
   'wrap.test': { TXT: ['v=spf1 ?include:mailgun.org -all'] },
@@ -214,6 +216,8 @@ const FIXTURES: { domain: string; ips: string[]; slow?: boolean; exact?: boolean
     ],
   },
   { domain: 'two.test', ips: [] },
+  { domain: 'afterall-plus.test', ips: ['203.0.113.5'] },
+  { domain: 'afterall-neutral.test', ips: ['203.0.113.5'] },
   {
     domain: 'eleven.test',
     ips: ['192.0.2.11', '192.0.2.13', '192.0.2.30', '192.0.2.17', '192.0.2.18', '192.0.2.99', '2001:db8:e::1'],
@@ -519,6 +523,31 @@ describe('checkSpf verdicts', () => {
     const { check: c, wanted } = await check('afterall.test', mailgun);
     expect(wanted).toBe('v=spf1 include:mailgun.org -all');
     expect(c.fix).toContain('v=spf1 include:mailgun.org -all');
+  });
+
+  it('error: the provider after "all" with a sign in front (+include, ?include); the fix moves it in front and pyspf passes it', async () => {
+    const cases = [
+      ['afterall-plus.test', '~all', 'v=spf1 a include:mailgun.org ~all'],
+      ['afterall-neutral.test', '-all', 'v=spf1 include:mailgun.org -all'],
+    ] as const;
+    for (const [domain, all, fixed] of cases) {
+      const { check: c, wanted } = await check(domain, mailgun);
+      expect(c.status, domain).toBe('error');
+      expect(c.message, domain).toMatch(new RegExp(`lists include:mailgun\\.org after ${all.replace('~', '\\~')}`));
+      expect(wanted, domain).toBe(fixed);
+      expect(c.fix, domain).toContain(fixed);
+    }
+    // The records as the fixes have them, read by pyspf: Mailgun's address passes.
+    server.setZone({ ...ZONE, ...Object.fromEntries(cases.map(([d, , fixed]) => [d, { TXT: [fixed] }])) });
+    try {
+      const got = await pyspf(
+        server.port,
+        cases.map(([domain]) => ({ ip: '203.0.113.5', domain, querytime: 5 })),
+      );
+      expect(got.map((g) => g.result)).toEqual(['pass', 'pass']);
+    } finally {
+      server.setZone(ZONE);
+    }
   });
 
   it('pending: the record was just shown and is not visible yet', async () => {

@@ -230,6 +230,26 @@ describe('mergeSpf', () => {
     expect(mergeSpf('v=spf1 a -all mx', 'ip4:203.0.113.5').record).toBe('v=spf1 a ip4:203.0.113.5 -all mx');
   });
 
+  it('moves the entry in front of "all" when it was written after it, with or without a sign', () => {
+    expect(mergeSpf('v=spf1 a ~all +include:mailgun.org', 'include:mailgun.org')).toEqual({
+      record: 'v=spf1 a include:mailgun.org ~all',
+      changed: true,
+      notes: [
+        'Moved include:mailgun.org in front of ~all: receivers stop reading at "all", so nothing after it counts.',
+      ],
+    });
+    const neutral = mergeSpf('v=spf1 -all ?include:mailgun.org', 'include:mailgun.org');
+    expect(neutral.record).toBe('v=spf1 include:mailgun.org -all');
+    expect(neutral.notes).toHaveLength(2);
+    expect(mergeSpf('v=spf1 -all include=mailgun.org', 'include:mailgun.org').record).toBe(
+      'v=spf1 include:mailgun.org -all',
+    );
+    // A range after "all" covers nothing: the address is added in front.
+    expect(mergeSpf('v=spf1 -all ip4:203.0.113.0/24', 'ip4:203.0.113.5').record).toBe(
+      'v=spf1 ip4:203.0.113.5 -all ip4:203.0.113.0/24',
+    );
+  });
+
   it('inserts before redirect= and adds no all there (it would switch the redirect off)', () => {
     expect(mergeSpf('v=spf1 mx redirect=_spf.example.com', 'include:mailgun.org')).toEqual({
       record: 'v=spf1 mx include:mailgun.org redirect=_spf.example.com',

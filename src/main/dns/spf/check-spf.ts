@@ -395,28 +395,21 @@ export async function checkSpf(
 
   // The route is not allowed by the record.
   if (routeOk === false && wanted) {
-    const status = opts.pending ? 'pending' : 'error';
-    const lead = opts.pending
-      ? `The SPF record of ${domain} does not list ${need.who} yet. DNS changes can take from a few minutes to a few hours to reach everyone.`
-      : `The SPF record of ${domain} does not let ${need.who} send mail for ${domain}, so receivers may treat that mail as forged.`;
+    // The usual way a listed entry does not count: it was added after "all", where
+    // receivers have stopped reading (the merge moves it in front).
+    const allAt = parsed.terms.findIndex((t) => t.kind === 'all');
+    const bare = mechanism?.toLowerCase();
+    const late =
+      allAt >= 0 && parsed.terms.slice(allAt + 1).some((t) => t.raw.toLowerCase().replace(/^[+\-~?]/, '') === bare);
+    const status = opts.pending && !late ? 'pending' : 'error';
+    const lead = late
+      ? `The SPF record of ${domain} lists ${mechanism} after ${parsed.terms[allAt]?.raw}, where receivers have already stopped reading, so ${need.who} is not allowed to send for ${domain}.`
+      : opts.pending
+        ? `The SPF record of ${domain} does not list ${need.who} yet. DNS changes can take from a few minutes to a few hours to reach everyone.`
+        : `The SPF record of ${domain} does not let ${need.who} send mail for ${domain}, so receivers may treat that mail as forged.`;
     return outcome(status, lead, replaceRecordFix(domain, wanted), details, wanted);
   }
   if (routeOk === false) {
-    // The usual way this happens: the provider's entry was added after "all", where
-    // receivers have stopped reading. Moving "all" to the end repairs it.
-    const allAt = parsed.terms.findIndex((t) => t.kind === 'all');
-    const entryAt = parsed.terms.findIndex((t) => t.raw.toLowerCase() === mechanism?.toLowerCase());
-    if (allAt >= 0 && entryAt > allAt) {
-      const all = parsed.terms[allAt]?.raw as string;
-      const moved = ['v=spf1', ...parsed.terms.filter((_, i) => i !== allAt).map((t) => t.raw), all].join(' ');
-      return outcome(
-        'error',
-        `The SPF record of ${domain} lists ${mechanism} after ${all}, where receivers have already stopped reading, so ${need.who} is not allowed to send for ${domain}.`,
-        replaceRecordFix(domain, moved),
-        details,
-        moved,
-      );
-    }
     return outcome(
       'error',
       `The SPF record of ${domain} does not let ${need.who} send mail for ${domain}.`,

@@ -74,7 +74,19 @@ function mergeTokens(tokens: string[], mechanism: string | null, notes: string[]
     const same = tokens.findIndex((t) => mechanismKey(t).replace(/^[-~?]/, '') === bare);
     // "include=mailgun.org" is an (ignored) unknown modifier: what was meant is the mechanism.
     const typo = tokens.findIndex((t) => t.toLowerCase() === bare.replace(':', '='));
-    const covered = coveringRange(tokens, m);
+    const firstAll = tokens.findIndex((t) => ALL_TERM.test(t));
+    // Receivers stop reading at "all": a range written after it covers nothing.
+    const covered = coveringRange(firstAll === -1 ? tokens : tokens.slice(0, firstAll), m);
+    /** Repairs the term at `at` in place, then moves it in front of "all" if it was behind. */
+    const repair = (at: number) => {
+      if (firstAll === -1 || at < firstAll) return;
+      tokens.splice(at, 1);
+      tokens.splice(firstAll, 0, mechanism);
+      notes.push(
+        `Moved ${mechanism} in front of ${tokens[firstAll + 1]}: receivers stop reading at "all", so nothing after it counts.`,
+      );
+      changed = true;
+    };
     if (same !== -1) {
       const existing = tokens[same] as string;
       if (mechanismKey(existing) !== key) {
@@ -82,12 +94,14 @@ function mergeTokens(tokens: string[], mechanism: string | null, notes: string[]
         changed = true;
         notes.push(`Changed ${existing} to ${mechanism}: the sign in front made it refuse instead of allow.`);
       }
+      repair(same);
     } else if (covered) {
       notes.push(`${mechanism} is already covered by ${covered}.`);
     } else if (typo !== -1) {
       notes.push(`Changed ${tokens[typo]} to ${mechanism}: written with "=", receivers ignore it.`);
       tokens[typo] = mechanism;
       changed = true;
+      repair(typo);
     } else {
       // Before the first "all" (terms after it are never read), else after the last
       // mechanism, so modifiers such as redirect= stay at the end.
