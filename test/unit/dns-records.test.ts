@@ -183,9 +183,32 @@ describe('DMARC records', () => {
     expect(publish('some-verification=abc')).toBe('v=DMARC1; p=none; rua=mailto:postmaster@shop.example');
     // Pasted quotes: the person's own record without them.
     expect(dmarcToPublish([readTxt(['"v=DMARC1; p=reject"'])], 'postmaster@shop.example')).toBe('v=DMARC1; p=reject');
-    // Several: one record, from the first receivers could use on its own.
+    // Several: one record, from one receivers could use on its own.
     expect(publish('v=DMARC1; p=bad', 'v=DMARC1; p=reject; pct=200')).toBe('v=DMARC1; p=reject');
-    expect(publish('v=DMARC1; p=reject', 'v=DMARC1; p=none')).toBe('v=DMARC1; p=reject');
+  });
+
+  it('several DMARC records: the same one record whatever order DNS gives them in', () => {
+    const cases: [string[], string][] = [
+      // The strictest usable policy wins.
+      [['v=DMARC1; p=reject', 'v=DMARC1; p=none'], 'v=DMARC1; p=reject'],
+      // Every report address stays.
+      [
+        ['v=DMARC1; p=none; rua=mailto:a@shop.example', 'v=DMARC1; p=quarantine; rua=mailto:b@shop.example'],
+        'v=DMARC1; p=quarantine; rua=mailto:b@shop.example,mailto:a@shop.example',
+      ],
+      [
+        ['v=DMARC1; p=reject', 'v=DMARC1; p=none; rua=mailto:a@shop.example'],
+        'v=DMARC1; p=reject; rua=mailto:a@shop.example',
+      ],
+      // Same policy: the choice still does not depend on the order.
+      [['v=DMARC1; p=none; adkim=s', 'v=DMARC1; p=none; aspf=s'], 'v=DMARC1; p=none; adkim=s'],
+      // None usable: the correction of one of them, again whatever the order.
+      [['v=DMARC1; p=bad', 'v=DMARC1; p=worse'], 'v=DMARC1; p=none; rua=mailto:postmaster@shop.example'],
+    ];
+    for (const [records, expected] of cases) {
+      expect(publish(...records), records.join(' | ')).toBe(expected);
+      expect(publish(...[...records].reverse()), records.join(' | ')).toBe(expected);
+    }
   });
 
   it('recognises a record meant as DMARC even when v= is not first or not DMARC1', () => {

@@ -333,10 +333,32 @@ function publishPlan(found: TxtValue[], reportAddress: string): Correction | nul
     const parsed = parseDmarc(only.text);
     if (parsed.ok && parsed.problems.length === 0) return null;
   }
-  // Several records: keep one, the first that receivers could use on its own.
-  const keep = records.find((t) => parseDmarc(t.text).ok) ?? only;
-  return correctDmarc(keep.text, reportAddress);
+  if (records.length === 1) return correctDmarc(only.text, reportAddress);
+  // Several records (receivers ignore them all): keep one, the same whatever order DNS
+  // returns them in. The strictest policy a receiver could use on its own wins, since
+  // the person asked for at least that; every report address named stays, so no
+  // reports stop arriving.
+  const usable = records
+    .map((t) => ({ t, parsed: parseDmarc(t.text) }))
+    .filter((x): x is { t: TxtValue; parsed: Extract<DmarcParse, { ok: true }> } => x.parsed.ok);
+  const byText = (a: TxtValue, b: TxtValue) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
+  const keep =
+    usable.sort((a, b) => STRICTNESS[b.parsed.record.p] - STRICTNESS[a.parsed.record.p] || byText(a.t, b.t))[0] ?? null;
+  if (!keep) return correctDmarc([...records].sort(byText)[0]?.text ?? only.text, reportAddress);
+  const corrected = correctDmarc(keep.t.text, reportAddress);
+  const extra = [
+    ...new Set(usable.flatMap((u) => u.parsed.record.rua).filter((a) => !keep.parsed.record.rua.includes(a))),
+  ];
+  if (extra.length === 0) return corrected;
+  const tags = corrected.text.split('; ');
+  const at = tags.findIndex((t) => /^rua\s*=/i.test(t));
+  const more = extra.map((a) => `mailto:${a}`).join(',');
+  if (at === -1) tags.push(`rua=${more}`);
+  else tags[at] = `${tags[at]},${more}`;
+  return { ...corrected, text: tags.join('; ') };
 }
+
+const STRICTNESS: Record<DmarcPolicy, number> = { none: 0, quarantine: 1, reject: 2 };
 
 /**
  * The one DMARC record to publish at _dmarc.<domain>, given the TXT records there now
