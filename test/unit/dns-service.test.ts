@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/main/engine/engine.ts';
 import { silentLogger } from '../../src/main/engine/log.ts';
+import { type DnsServer, startDnsServer } from '../helpers/dns-server.ts';
 
 // The wizard's progress lives in SQLite (domain_setup): it must survive a restart,
 // go away with the domain, and never let a damaged row break the dashboard.
@@ -39,7 +40,7 @@ describe('wizard progress per domain', () => {
       step: 4,
       route: JSON.stringify({ kind: 'smarthost', preset: 'mailgun' }),
       report_address: 'dmarc@shop.example',
-      records_shown_at: null,
+      records_shown: null,
     });
     // route: null goes back to following Settings; the rest stays.
     engine.dns.saveProgress('shop.example', { route: null });
@@ -66,5 +67,92 @@ describe('wizard progress per domain', () => {
       engine.db.prepare("UPDATE domain_setup SET last_check = ? WHERE domain = 'shop.example'").run(damaged);
       expect(engine.dns.readiness()).toMatchObject([{ domain: 'shop.example', state: 'unchecked', failing: [] }]);
     }
+  });
+});
+
+// "Waiting for DNS" is for the records the wizard showed: once one changes (a new DKIM
+// key from the window or the command line, another route in the wizard or in Settings,
+// another report address), that record is wrong again if absent, until it is shown;
+// the others keep their window.
+describe('the propagation window follows the records shown', () => {
+  let dns: DnsServer;
+  beforeEach(async () => {
+    // Nothing published but the zone: SPF, DKIM and DMARC are all absent.
+    dns = await startDnsServer({ 'shop.example': { NS: ['ns1.host.example'], A: ['192.0.2.1'] } });
+  });
+  afterEach(async () => {
+    await dns.close();
+  });
+
+  const statuses = async () => {
+    const check = await engine.dns.check('shop.example', {
+      servers: [{ host: '127.0.0.1', port: dns.port }],
+      ip: '192.0.2.25',
+    });
+    const of = (r: string) => check.checks.find((c) => c.record === r)?.status;
+    return { spf: of('spf'), dkim: of('dkim'), dmarc: of('dmarc') };
+  };
+  const allPending = { spf: 'pending', dkim: 'pending', dmarc: 'pending' };
+
+  it('absent records are errors until shown, then waiting; showing again keeps the first showing', async () => {
+    await engine.dkim.generate('shop.example');
+    expect(await statuses()).toEqual({ spf: 'error', dkim: 'error', dmarc: 'error' });
+    engine.dns.saveProgress('shop.example', { recordsShown: true });
+    expect(await statuses()).toEqual(allPending);
+    const first = row()?.records_shown;
+    engine.dns.saveProgress('shop.example', { recordsShown: true });
+    expect(row()?.records_shown).toBe(first);
+  });
+
+  it.each([
+    [
+      'a new DKIM key (as `mailroom dkim generate` makes it)',
+      'dkim',
+      () => engine.dkim.generate('shop.example', { selector: 'second' }),
+    ],
+    [
+      'another route in the wizard',
+      'spf',
+      () => engine.dns.saveProgress('shop.example', { route: { kind: 'smarthost', preset: 'mailgun' } }),
+    ],
+    [
+      'another provider in Settings, for a domain following Settings',
+      'spf',
+      () => engine.settings.setMany({ 'delivery.route': 'smarthost', 'smarthost.preset': 'mailgun' }),
+    ],
+    [
+      'another report address',
+      'dmarc',
+      () => engine.dns.saveProgress('shop.example', { reportAddress: 'dmarc@shop.example' }),
+    ],
+  ] as const)(
+    '%s: that record waits no longer until shown again; the others still wait',
+    async (_what, record, change) => {
+      await engine.dkim.generate('shop.example');
+      engine.dns.saveProgress('shop.example', { recordsShown: true });
+      expect(await statuses()).toEqual(allPending);
+      const before = JSON.parse(String(row()?.records_shown));
+      await change();
+      expect(await statuses()).toEqual({ ...allPending, [record]: 'error' });
+      engine.dns.saveProgress('shop.example', { recordsShown: true });
+      expect(await statuses()).toEqual(allPending);
+      // Only the changed record's window started again.
+      const after = JSON.parse(String(row()?.records_shown));
+      for (const r of ['spf', 'dkim', 'dmarc']) {
+        if (r === record) expect(after[r].at).toBeGreaterThanOrEqual(before[r].at);
+        else expect(after[r]).toEqual(before[r]);
+      }
+      expect(after[record].for).not.toBe(before[record].for);
+    },
+  );
+
+  it('survives a restart; a damaged value reads as never shown', async () => {
+    await engine.dkim.generate('shop.example');
+    engine.dns.saveProgress('shop.example', { recordsShown: true });
+    await engine.close();
+    engine = open();
+    expect(await statuses()).toEqual(allPending);
+    engine.db.prepare("UPDATE domain_setup SET records_shown = '{oops' WHERE domain = 'shop.example'").run();
+    expect(await statuses()).toEqual({ spf: 'error', dkim: 'error', dmarc: 'error' });
   });
 });

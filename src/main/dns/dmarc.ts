@@ -513,7 +513,10 @@ function dmarcToFix(domain: string, found: TxtValue[], plan: Correction): DnsChe
     return error(
       `${name} has ${found.length} DMARC records. Receivers then ignore all of them, as if you had none.`,
       `Keep just one DMARC record at ${name} and delete the others; give the one you keep the value`,
-      found.map((t) => `Found: ${clip(t.text, 200)}`),
+      [
+        ...found.map((t) => `Found: ${clip(t.text, 200)}`),
+        'The value below keeps the strictest policy they set that receivers can read, and every report address they name.',
+      ],
     );
   }
   const one = found[0] as TxtValue;

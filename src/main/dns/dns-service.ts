@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { domainToUnicode } from 'node:url';
 import {
   type DomainCheck,
@@ -39,9 +40,15 @@ interface SetupRow {
   step: number;
   route: string | null;
   report_address: string | null;
-  records_shown_at: number | null;
+  records_shown: string | null;
   last_check: string | null;
 }
+
+/** The records the wizard shows and can be waiting for. */
+type ShownRecord = 'spf' | 'dkim' | 'dmarc';
+const SHOWN_RECORDS: readonly ShownRecord[] = ['spf', 'dkim', 'dmarc'];
+/** Per record: a fingerprint of what it was made from, and when it was first shown so. */
+type RecordsShown = Partial<Record<ShownRecord, { for: string; at: number }>>;
 
 /**
  * The domain-authentication wizard's engine side: live checks of SPF, DKIM, DMARC, MX
@@ -60,26 +67,20 @@ export class DnsService {
     this.settings = settings;
     this.domains = domains;
     this.dkim = dkim;
-    this.getStmt = db.prepare(
-      'SELECT domain, step, route, report_address, records_shown_at, last_check FROM domain_setup WHERE domain = ?',
-    );
-    // Only columns given (non-NULL, or flagged by @set_route) change; the row appears on
-    // first use. records_shown_at keeps the FIRST showing, so looking at the records again
-    // does not restart the propagation window; @reset_shown restarts it (the records changed).
+    const columns = 'domain, step, route, report_address, records_shown, last_check';
+    this.getStmt = db.prepare(`SELECT ${columns} FROM domain_setup WHERE domain = ?`);
+    // Only columns given (non-NULL, or flagged by @set_route) change; the row appears on first use.
     this.upsertStmt = db.prepare(`
-      INSERT INTO domain_setup (domain, step, route, report_address, records_shown_at, last_check, updated_at)
-      VALUES (@domain, coalesce(@step, 1), @route, @report_address, @records_shown_at, @last_check, @now)
+      INSERT INTO domain_setup (domain, step, route, report_address, records_shown, last_check, updated_at)
+      VALUES (@domain, coalesce(@step, 1), @route, @report_address, @records_shown, @last_check, @now)
       ON CONFLICT (domain) DO UPDATE SET
         step = coalesce(@step, step),
         route = CASE WHEN @set_route THEN @route ELSE route END,
         report_address = coalesce(@report_address, report_address),
-        records_shown_at = CASE WHEN @reset_shown THEN @records_shown_at
-                                ELSE coalesce(records_shown_at, @records_shown_at) END,
+        records_shown = coalesce(@records_shown, records_shown),
         last_check = coalesce(@last_check, last_check),
         updated_at = @now`);
-    this.allStmt = db.prepare(
-      'SELECT domain, step, route, report_address, records_shown_at, last_check FROM domain_setup',
-    );
+    this.allStmt = db.prepare(`SELECT ${columns} FROM domain_setup`);
   }
 
   /** Runs every check live. For a sending domain the result is remembered for the dashboard. */
@@ -93,7 +94,7 @@ export class DnsService {
       route,
       ip: route.kind === 'direct' ? (opts.ip ?? (await this.publicIp(opts))) : null,
       dkimKeys: this.ownKeys(domain),
-      pending: this.isPending(row),
+      pending: this.isPending(domain, row),
       reportAddress: this.reportAddress(domain, row),
       ehloName: this.settings.get('delivery.ehloName'),
     });
@@ -120,7 +121,7 @@ export class DnsService {
       route,
       ip,
       dkimKeys: keys,
-      pending: this.isPending(row),
+      pending: this.isPending(domain, row),
       reportAddress,
       ehloName: this.settings.get('delivery.ehloName'),
     });
@@ -187,20 +188,20 @@ export class DnsService {
         );
       }
     }
-    this.save(domain, {
-      step: change.step,
-      route,
-      report_address: report,
-      records_shown_at: change.recordsShown ? Date.now() : undefined,
-      // Another route means another SPF record: its propagation starts when it is shown.
-      reset_shown: route !== undefined && route !== this.row(domain)?.route,
-    });
-  }
-
-  /** The records to publish changed (a new DKIM key): their propagation starts when next shown. */
-  recordsChanged(input: string): void {
-    const domain = normaliseDomain(input);
-    this.save(domain, { reset_shown: true });
+    this.save(domain, { step: change.step, route, report_address: report });
+    // After the change above: the records shown are the ones made from it. A record shown
+    // again as it was keeps its first showing, so looking again does not restart its window.
+    if (change.recordsShown) {
+      const row = this.row(domain);
+      const before = this.recordsShown(row);
+      const now = this.recordsMadeFrom(domain, row);
+      const shown: RecordsShown = {};
+      for (const r of SHOWN_RECORDS) {
+        const was = before[r];
+        shown[r] = was && was.for === now[r] ? was : { for: now[r], at: Date.now() };
+      }
+      this.save(domain, { records_shown: JSON.stringify(shown) });
+    }
   }
 
   /** One line per sending domain: ready, needs attention, waiting for DNS, or never checked. */
@@ -260,8 +261,46 @@ export class DnsService {
     return { kind: 'smarthost', preset: preset && presetById(preset) ? preset : null };
   }
 
-  private isPending(row: SetupRow | undefined): boolean {
-    return row?.records_shown_at != null && Date.now() - row.records_shown_at < PENDING_WINDOW_MS;
+  /**
+   * Per record: absent counts as "waiting for DNS" for a while after the wizard showed
+   * it, and only while it is still the record that was shown.
+   */
+  private isPending(domain: string, row: SetupRow | undefined): Record<ShownRecord, boolean> {
+    const shown = this.recordsShown(row);
+    const now = this.recordsMadeFrom(domain, row);
+    const pending = (r: ShownRecord) => {
+      const s = shown[r];
+      return s !== undefined && s.for === now[r] && Date.now() - s.at < PENDING_WINDOW_MS;
+    };
+    return { spf: pending('spf'), dkim: pending('dkim'), dmarc: pending('dmarc') };
+  }
+
+  /** Fingerprints of what each record is made from: SPF the route, DKIM the keys, DMARC the report address. */
+  private recordsMadeFrom(domain: string, row: SetupRow | undefined): Record<ShownRecord, string> {
+    const hash = (what: unknown) =>
+      crypto.createHash('sha256').update(JSON.stringify(what)).digest('base64url').slice(0, 22);
+    return {
+      spf: hash(this.routeOf(row)),
+      dkim: hash(this.ownKeys(domain).map((k) => [k.selector, k.algorithm, k.publicKey])),
+      dmarc: hash(this.reportAddress(domain, row)),
+    };
+  }
+
+  private recordsShown(row: SetupRow | undefined): RecordsShown {
+    if (!row?.records_shown) return {};
+    // Damaged outside Mailroom: as if never shown (absent records read as missing).
+    try {
+      const value = JSON.parse(row.records_shown) as unknown;
+      if (typeof value !== 'object' || value === null) return {};
+      const out: RecordsShown = {};
+      for (const r of SHOWN_RECORDS) {
+        const s = (value as Record<string, unknown>)[r] as { for?: unknown; at?: unknown } | undefined;
+        if (s && typeof s.for === 'string' && typeof s.at === 'number') out[r] = { for: s.for, at: s.at };
+      }
+      return out;
+    } catch {
+      return {};
+    }
   }
 
   private reportAddress(domain: string, row: SetupRow | undefined): string {
@@ -291,8 +330,7 @@ export class DnsService {
       step?: number;
       route?: string | null;
       report_address?: string;
-      records_shown_at?: number;
-      reset_shown?: boolean;
+      records_shown?: string;
       last_check?: string;
     },
   ): void {
@@ -303,8 +341,7 @@ export class DnsService {
       route: v.route ?? null,
       set_route: v.route !== undefined ? 1 : 0,
       report_address: v.report_address ?? null,
-      records_shown_at: v.records_shown_at ?? null,
-      reset_shown: v.reset_shown ? 1 : 0,
+      records_shown: v.records_shown ?? null,
       last_check: v.last_check ?? null,
       now: Date.now(),
     });

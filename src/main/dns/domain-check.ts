@@ -22,8 +22,8 @@ export interface DomainCheckInput {
   /** The public address mail leaves from (direct route only). */
   ip: string | null;
   dkimKeys: OwnDkimKey[];
-  /** The wizard showed the records recently: absent ones are still propagating. */
-  pending: boolean;
+  /** Per record, the wizard showed it recently: absent, it is still propagating. */
+  pending: { spf: boolean; dkim: boolean; dmarc: boolean };
   reportAddress: string;
   ehloName: string;
 }
@@ -64,9 +64,9 @@ export async function checkDomain(
       ? { kind: 'direct' as const, ip: input.ip }
       : { kind: 'smarthost' as const, preset: preset?.id ?? null, host: preset?.hosts[0]?.host ?? '' };
   const [spf, dkim, dmarc, mx, ptr] = await Promise.all([
-    checkSpf(domain, sendingRoute, client, { pending: input.pending }),
-    checkDkim(domain, input.dkimKeys, client, { pending: input.pending }),
-    checkDmarc(domain, client, { pending: input.pending, reportAddress: input.reportAddress }),
+    checkSpf(domain, sendingRoute, client, { pending: input.pending.spf }),
+    checkDkim(domain, input.dkimKeys, client, { pending: input.pending.dkim }),
+    checkDmarc(domain, client, { pending: input.pending.dmarc, reportAddress: input.reportAddress }),
     checkMx(domain, client),
     route.kind === 'direct' ? checkPtr(input.ip, client, input.ehloName) : null,
   ]);

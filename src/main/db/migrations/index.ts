@@ -2,6 +2,7 @@ import { sql as initial } from './001_initial.ts';
 import { sql as delivery } from './002_delivery.ts';
 import { sql as logIndexes } from './003_log_indexes.ts';
 import { sql as domainSetup } from './004_domain_setup.ts';
+import { sql as recordsShown } from './005_records_shown.ts';
 
 export interface Migration {
   name: string;
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '002_delivery', sql: delivery, foreignKeysOff: true },
   { name: '003_log_indexes', sql: logIndexes },
   { name: '004_domain_setup', sql: domainSetup },
+  { name: '005_records_shown', sql: recordsShown },
 ];

@@ -26,7 +26,6 @@ export function dnsHandlers({ engine, live }: HandlerContext) {
     },
     'dns.generateKey': async ({ domain }: { domain: string }) => {
       const r = await engine.dkim.generate(domain);
-      engine.dns.recordsChanged(r.domain);
       live.check();
       return { selector: r.selector, algorithm: r.algorithm, name: r.name, value: r.value };
     },
