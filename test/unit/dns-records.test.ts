@@ -4,7 +4,7 @@ import { reverseName } from '../../src/main/dns/dns-client.ts';
 import { readinessOf } from '../../src/main/dns/domain-check.ts';
 import { worst } from '../../src/main/dns/status.ts';
 import { parseTagList, readTxt, type TxtValue } from '../../src/main/dns/txt.ts';
-import { relativeHost } from '../../src/main/dns/zone.ts';
+import { organisationalDomain, relativeHost } from '../../src/main/dns/zone.ts';
 import type { DomainCheck } from '../../src/shared/domain/dns.ts';
 
 describe('TXT values as published', () => {
@@ -235,6 +235,26 @@ describe('DMARC records', () => {
     const r = parseDmarc('v=DMARC1; p=reject; rua=mailto:x@dmarc-service.example');
     if (!r.ok) throw new Error(r.error);
     expect(explainDmarc(r.record, 'shop.example').join(' ')).toMatch(/another domain \(x@dmarc-service\.example\)/);
+  });
+
+  it.each([
+    // The same organisation (one label below the public suffix): no consent needed.
+    ['news.shop.example', 'x@mail.shop.example', false],
+    ['news.shop.co.uk', 'x@shop.co.uk', false],
+    ['shop.co.uk', 'x@lists.shop.co.uk', false],
+    // Another organisation under the same public suffix: consent needed.
+    ['news.shop.co.uk', 'x@other.co.uk', true],
+    ['shop.example', 'x@shop.example.net', true],
+  ])('policy domain %s, reports to %s: another domain = %s', (domain, address, outside) => {
+    const r = parseDmarc(`v=DMARC1; p=none; rua=mailto:${address}`);
+    if (!r.ok) throw new Error(r.error);
+    expect(/another domain/.test(explainDmarc(r.record, domain).join(' '))).toBe(outside);
+  });
+
+  it('organisationalDomain: the registrable name, for ASCII and international names', () => {
+    expect(organisationalDomain('news.shop.example')).toBe('shop.example');
+    expect(organisationalDomain('a.b.shop.co.uk')).toBe('shop.co.uk');
+    expect(organisationalDomain('News.Bücher.example.')).toBe('xn--bcher-kva.example');
   });
 });
 

@@ -1,7 +1,9 @@
+import { domainToASCII } from 'node:url';
 import type { DnsCheck } from '../../shared/domain/dns.ts';
 import type { DnsClient } from './dns-client.ts';
 import { failedCheck } from './status.ts';
 import { clip, readTxt, type TxtValue } from './txt.ts';
+import { organisationalDomain } from './zone.ts';
 
 // DMARC (RFC 7489): the record at _dmarc.<domain> that tells receivers what to do with
 // mail that claims to be from the domain but fails both SPF and DKIM alignment.
@@ -391,7 +393,7 @@ export function explainDmarc(r: DmarcRecord, domain: string): string[] {
   );
   if (r.ruf.length > 0)
     lines.push(`Reports about single failed messages go to ${r.ruf.join(', ')} (few receivers send these).`);
-  const outside = [...r.rua, ...r.ruf].filter((a) => !sameOrSub(a.split('@')[1] ?? '', domain));
+  const outside = [...r.rua, ...r.ruf].filter((a) => !sameOrganisation(a.split('@')[1] ?? '', domain));
   if (outside.length > 0) {
     lines.push(
       `Reports to another domain (${outside.join(', ')}) arrive only if that domain agrees to take them; report services set this up for you.`,
@@ -408,9 +410,9 @@ export function explainDmarc(r: DmarcRecord, domain: string): string[] {
   return lines;
 }
 
-function sameOrSub(candidate: string, domain: string): boolean {
-  const c = candidate.toLowerCase();
-  return c === domain || c.endsWith(`.${domain}`) || domain.endsWith(`.${c}`);
+/** Whether a report address's domain belongs to the same organisation (no consent needed, RFC 7489 §7.1). */
+function sameOrganisation(addressDomain: string, domain: string): boolean {
+  return organisationalDomain(addressDomain) === organisationalDomain(domain);
 }
 
 /** Why the correction picked p=none, when it did; appended to the fix. */
@@ -463,10 +465,11 @@ export async function checkDmarc(domain: string, client: DnsClient, opts: DmarcC
  * given the benefit of the doubt.
  */
 async function unauthorisedReportAddresses(domain: string, addresses: string[], client: DnsClient): Promise<string[]> {
-  const outside = addresses.filter((a) => !sameOrSub(a.split('@')[1] ?? '', domain));
+  const outside = addresses.filter((a) => !sameOrganisation(a.split('@')[1] ?? '', domain));
   const answers = await Promise.all(
     outside.map(async (address) => {
-      const host = (address.split('@')[1] as string).toLowerCase();
+      const written = (address.split('@')[1] as string).toLowerCase();
+      const host = domainToASCII(written) || written;
       const answer = await client.txt(`${domain}._report._dmarc.${host}`);
       const agreed =
         answer.kind === 'failed' ||
@@ -588,9 +591,8 @@ async function missingDmarc(domain: string, client: DnsClient, opts: DmarcCheckO
 
 /**
  * RFC 7489 §6.6.3: without a record of its own, a subdomain is covered by its
- * organisational domain's record. We walk up to the two-label parent; finding the
- * true organisational domain needs the Public Suffix List, and a _dmarc record on a
- * public suffix (co.uk) does not exist, so the walk gives the same answer in practice.
+ * Organizational Domain's record (shop.example for news.shop.example, found with the
+ * Public Suffix List); receivers do not look at the names in between.
  * `record` is the policy as it applies to the subdomain (sp= when set); `text` is the
  * parent's record as published, for the records page.
  */
@@ -598,19 +600,17 @@ export async function organisationalDmarc(
   domain: string,
   client: DnsClient,
 ): Promise<{ domain: string; text: string; record: DmarcRecord } | null> {
-  const labels = domain.split('.');
-  for (let i = 1; labels.length - i >= 2; i++) {
-    const parent = labels.slice(i).join('.');
-    const answer = await client.txt(`_dmarc.${parent}`);
-    if (answer.kind !== 'found') continue;
-    const texts = answer.value.map(readTxt).filter((t) => DMARC_RECORD.test(t.text));
-    // Several records, or one with pasted quotes: receivers ignore them, so they cover nothing.
-    const only = texts[0];
-    if (texts.length !== 1 || !only || only.quoted) continue;
-    const parsed = parseDmarc(only.text);
-    if (parsed.ok) {
-      return { domain: parent, text: only.text, record: { ...parsed.record, p: parsed.record.sp ?? parsed.record.p } };
-    }
+  const parent = organisationalDomain(domain);
+  if (parent === domain) return null;
+  const answer = await client.txt(`_dmarc.${parent}`);
+  if (answer.kind !== 'found') return null;
+  const texts = answer.value.map(readTxt).filter((t) => DMARC_RECORD.test(t.text));
+  // Several records, or one with pasted quotes: receivers ignore them, so they cover nothing.
+  const only = texts[0];
+  if (texts.length !== 1 || !only || only.quoted) return null;
+  const parsed = parseDmarc(only.text);
+  if (parsed.ok) {
+    return { domain: parent, text: only.text, record: { ...parsed.record, p: parsed.record.sp ?? parsed.record.p } };
   }
   return null;
 }

@@ -21,7 +21,7 @@ import { checkDomain, readinessOf } from './domain-check.ts';
 import { providerDkimFor } from './provider-dkim.ts';
 import { findPublicIp } from './public-ip.ts';
 import { planRecords } from './wizard-plan.ts';
-import { findZone } from './zone.ts';
+import { findZone, organisationalDomain } from './zone.ts';
 
 /** Absent records count as "pending" (propagating) for this long after the wizard showed them. */
 export const PENDING_WINDOW_MS = 48 * 3600_000;
@@ -138,6 +138,7 @@ export class DnsService {
         domain,
         unicode: unicode !== domain ? unicode : null,
         zone: zone?.zone ?? null,
+        organisationalDomain: organisationalDomain(domain),
         nameServers: zone?.nameServers ?? [],
         dnsHost: detectDnsHost(zone?.nameServers ?? []).id,
         route,

@@ -1,4 +1,5 @@
-import { getPublicSuffix } from 'tldts';
+import { domainToASCII } from 'node:url';
+import { getDomain, getPublicSuffix } from 'tldts';
 import type { DnsClient } from './dns-client.ts';
 
 /**
@@ -30,4 +31,14 @@ export function relativeHost(name: string, zone: string | null): string {
   if (!zone) return name;
   if (name === zone) return '@';
   return name.endsWith(`.${zone}`) ? name.slice(0, -(zone.length + 1)) : name;
+}
+
+/**
+ * The Organizational Domain (RFC 7489 §3.2): the registrable name, one label below the
+ * public suffix (shop.example for news.shop.example, shop.co.uk for mail.shop.co.uk).
+ */
+export function organisationalDomain(domain: string): string {
+  const lower = domain.trim().toLowerCase().replace(/\.$/, '');
+  const ascii = domainToASCII(lower) || lower;
+  return getDomain(ascii) ?? ascii;
 }

@@ -117,6 +117,11 @@ export const wizardPlanSchema = z.object({
   unicode: z.string().nullable(),
   /** The DNS zone holding the domain (example.com for news.example.com); null when not found. */
   zone: z.string().nullable(),
+  /**
+   * The registrable domain, one label below the public suffix (shop.co.uk for
+   * news.shop.co.uk): DMARC reports to an address outside it need that domain's consent.
+   */
+  organisationalDomain: z.string(),
   nameServers: z.array(z.string()),
   /** Id of the DNS host (src/shared/domain/dns-hosts.ts) detected from nameServers. */
   dnsHost: z.string(),

@@ -46,7 +46,12 @@ export function RecordsStep({ plan, host, onShown, onChanged }: Props) {
       {plan.records.map((r) => (
         <RecordCard key={`${r.purpose}:${r.name}`} record={r} host={host} zone={plan.zone}>
           {r.purpose === 'dmarc' && (
-            <ReportAddressForm domain={plan.domain} reportAddress={plan.reportAddress} onSaved={onChanged} />
+            <ReportAddressForm
+              domain={plan.domain}
+              organisationalDomain={plan.organisationalDomain}
+              reportAddress={plan.reportAddress}
+              onSaved={onChanged}
+            />
           )}
         </RecordCard>
       ))}

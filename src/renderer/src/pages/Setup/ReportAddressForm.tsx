@@ -5,10 +5,12 @@ import { call, toIpcError } from '../../lib/ipc.ts';
 /** Where DMARC reports go; main checks the address, and the DMARC record above follows it. */
 export function ReportAddressForm({
   domain,
+  organisationalDomain,
   reportAddress,
   onSaved,
 }: {
   domain: string;
+  organisationalDomain: string;
   reportAddress: string;
   onSaved: () => Promise<void>;
 }) {
@@ -19,10 +21,13 @@ export function ReportAddressForm({
   // The plan was read again (after a save): show what main now has.
   useEffect(() => setValue(reportAddress), [reportAddress]);
 
-  // Receivers only send reports to another domain that has agreed to take them (Gmail,
-  // Outlook.com and the like never have); the check says so too, once published.
+  // Receivers only send reports outside the domain's organisation to a domain that has
+  // agreed to take them (Gmail, Outlook.com and the like never have); the check says so
+  // too, once published. Any name under organisationalDomain is inside.
   const host = value.trim().split('@')[1]?.toLowerCase() ?? '';
-  const outside = host !== '' && host !== domain && !host.endsWith(`.${domain}`) && !domain.endsWith(`.${host}`);
+  const ascii = asciiHost(host);
+  const outside =
+    host !== '' && ascii !== null && ascii !== organisationalDomain && !ascii.endsWith(`.${organisationalDomain}`);
 
   const save = async () => {
     setSaving(true);
@@ -76,4 +81,13 @@ export function ReportAddressForm({
       </Group>
     </form>
   );
+}
+
+/** The ASCII (punycode) form of a typed host name, as the browser's URL parser writes it; null while it is not one. */
+function asciiHost(host: string): string | null {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return null;
+  }
 }
