@@ -564,7 +564,8 @@ describe("the provider's own DKIM records (`dns records`)", () => {
       [`mx.${DOMAIN}`]: { A: ['127.0.0.10'] },
       [`selector1._domainkey.${DOMAIN}`]: { CNAME: target },
       [target]: { TXT: [split(key)] },
-      // selector2 not published yet.
+      // selector2: the alias is there, but Microsoft has not published the key behind it yet.
+      [`selector2._domainkey.${DOMAIN}`]: { CNAME: 'selector2-shop-example._domainkey.shop.onmicrosoft.example' },
     });
     const records = async () =>
       JSON.parse(await ok(['dns', 'records', DOMAIN, '--dns-server', dns.address, '--json'], env)) as {
@@ -581,12 +582,21 @@ describe("the provider's own DKIM records (`dns records`)", () => {
     );
     expect(plan.providerDkim.selectors).toEqual([
       { name: `selector1._domainkey.${DOMAIN}`, state: 'found', alias: target },
-      { name: `selector2._domainkey.${DOMAIN}`, state: 'missing', alias: null },
+      {
+        name: `selector2._domainkey.${DOMAIN}`,
+        state: 'alias',
+        alias: 'selector2-shop-example._domainkey.shop.onmicrosoft.example',
+      },
     ]);
     // The human form says the same.
     const text = await ok(['dns', 'records', DOMAIN, '--dns-server', dns.address], env);
     expect(text).toContain(`selector1._domainkey.${DOMAIN}: in place (alias for ${target})`);
-    expect(text).toContain(`selector2._domainkey.${DOMAIN}: not there yet`);
+    expect(text).toContain(
+      `selector2._domainkey.${DOMAIN}: alias in place; the provider has not published its key yet (alias for selector2-shop-example._domainkey.shop.onmicrosoft.example)`,
+    );
+    // Nothing at all at a selector: not there yet.
+    dns.setZone({ [DOMAIN]: { NS: ['ns1.dns-host.example'] } });
+    expect((await records()).providerDkim.selectors.map((s) => s.state)).toEqual(['missing', 'missing']);
 
     // A provider whose names differ per account is explained, not looked up; direct sending has none.
     await ok(['smarthost', 'use', 'amazon-ses', '--region', 'eu-west-1'], env);

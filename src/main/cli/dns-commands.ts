@@ -1,5 +1,11 @@
 import net from 'node:net';
-import { DNS_RECORD_NAMES, type DnsCheck, type ProviderDkim, type RecordToCreate } from '../../shared/domain/dns.ts';
+import {
+  DNS_RECORD_NAMES,
+  type DnsCheck,
+  PROVIDER_SELECTOR_WORDS,
+  type ProviderDkim,
+  type RecordToCreate,
+} from '../../shared/domain/dns.ts';
 import { parseDnsServers } from '../../shared/domain/settings.ts';
 import type { DnsCheckOptions } from '../dns/dns-service.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -109,8 +115,7 @@ function recordText(r: RecordToCreate): string {
 /** The provider's own DKIM records: what to do, and which of its fixed names answer already. */
 function providerDkimText(p: ProviderDkim): string {
   const seen = p.selectors.map(
-    (s) =>
-      `  ${s.name}: ${s.state === 'found' ? 'in place' : s.state === 'missing' ? 'not there yet' : 'could not be looked up'}${s.alias ? ` (alias for ${s.alias})` : ''}`,
+    (s) => `  ${s.name}: ${PROVIDER_SELECTOR_WORDS[s.state]}${s.alias ? ` (alias for ${s.alias})` : ''}`,
   );
   return [p.text, ...seen].join('\n');
 }

@@ -21,12 +21,16 @@ export async function providerDkimFor(
     preset.providerDkim.selectors.map(async (selector) => {
       const name = dkimRecordName(selector, domain);
       const [txt, alias] = await Promise.all([client.txt(name), client.cname(name)]);
-      const state: 'found' | 'missing' | 'failed' =
+      // An alias with no key behind it yet is the person's part done: Microsoft 365, for
+      // one, publishes the key only once DKIM is switched on in its portal.
+      const state: ProviderDkim['selectors'][number]['state'] =
         txt.kind === 'failed'
           ? 'failed'
           : txt.kind === 'found' && txt.value.some((strings) => hasKey(readTxt(strings).text))
             ? 'found'
-            : 'missing';
+            : alias.kind === 'found'
+              ? 'alias'
+              : 'missing';
       return { name, state, alias: alias.kind === 'found' ? alias.value : null };
     }),
   );

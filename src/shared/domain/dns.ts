@@ -99,17 +99,29 @@ export const providerDkimSchema = z.object({
   provider: z.string(),
   /** What the provider's records are for and where its console lists them. */
   text: z.string(),
-  /** The provider's fixed selectors as found in DNS: a DKIM key there (directly or through a CNAME), none yet, or could not ask. */
+  /**
+   * The provider's fixed selectors as found in DNS: a DKIM key there (directly or through
+   * a CNAME), the CNAME in place but no key behind it yet (the provider has not published
+   * it), nothing yet, or could not ask.
+   */
   selectors: z.array(
     z.object({
       name: z.string(),
-      state: z.enum(['found', 'missing', 'failed']),
+      state: z.enum(['found', 'alias', 'missing', 'failed']),
       /** The CNAME target, when the name is an alias (the usual form for provider records). */
       alias: z.string().nullable(),
     }),
   ),
 });
 export type ProviderDkim = z.infer<typeof providerDkimSchema>;
+
+/** The words for a provider selector's state, the same in the window and the command line. */
+export const PROVIDER_SELECTOR_WORDS: Record<ProviderDkim['selectors'][number]['state'], string> = {
+  found: 'in place',
+  alias: 'alias in place; the provider has not published its key yet',
+  missing: 'not there yet',
+  failed: 'could not be looked up',
+};
 
 export const wizardPlanSchema = z.object({
   domain: z.string(),

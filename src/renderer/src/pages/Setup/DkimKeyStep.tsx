@@ -1,6 +1,6 @@
 import { Alert, Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import type { ProviderDkim, WizardPlan } from '../../../../shared/domain/dns.ts';
+import { PROVIDER_SELECTOR_WORDS, type ProviderDkim, type WizardPlan } from '../../../../shared/domain/dns.ts';
 import { call, toIpcError } from '../../lib/ipc.ts';
 
 function describeAlgorithm(algorithm: string): string {
@@ -75,9 +75,10 @@ export function DkimKeyStep({ plan, onChanged }: { plan: WizardPlan; onChanged: 
 }
 
 const SELECTOR_STATE = {
-  found: { label: 'in place', color: 'green' },
-  missing: { label: 'not there yet', color: 'gray' },
-  failed: { label: 'could not be looked up', color: 'orange' },
+  found: { label: PROVIDER_SELECTOR_WORDS.found, color: 'green' },
+  alias: { label: PROVIDER_SELECTOR_WORDS.alias, color: 'blue' },
+  missing: { label: PROVIDER_SELECTOR_WORDS.missing, color: 'gray' },
+  failed: { label: PROVIDER_SELECTOR_WORDS.failed, color: 'orange' },
 } as const;
 
 /** The provider's own DKIM records: where its console shows them and, for fixed names, whether they are there. */
