@@ -8,16 +8,20 @@ import { ReportAddressForm } from './ReportAddressForm.tsx';
 interface Props {
   plan: WizardPlan;
   host: DnsHost;
-  /** Called once the records are on screen: from now, missing ones read "waiting for DNS" for a while. */
-  onShown: () => void;
+  /**
+   * Called when records are on screen, again whenever they change (a new report address):
+   * from then, missing ones read "waiting for DNS" for a while. `shown` identifies them.
+   */
+  onShown: (shown: string) => void;
   onChanged: () => Promise<void>;
 }
 
 /** Step 4: every record to create, written the way the person's DNS panel wants it. */
 export function RecordsStep({ plan, host, onShown, onChanged }: Props) {
+  const shown = plan.records.map((r) => `${r.name} ${r.value}`).join('\n');
   useEffect(() => {
-    onShown();
-  }, [onShown]);
+    onShown(shown);
+  }, [onShown, shown]);
   const todo = plan.records.filter((r) => r.state !== 'done').length;
 
   return (

@@ -96,14 +96,19 @@ export function SetupWizardPage() {
     setDomain(next);
   };
 
-  const markRecordsShown = useCallback(() => {
-    if (!domain || recordsMarked.current.has(domain)) return;
-    recordsMarked.current.add(domain);
-    call('dns.saveProgress', { domain, recordsShown: true }).catch(() => {
-      // Only the "waiting for DNS" grace period depends on it; try again next time.
-      recordsMarked.current.delete(domain);
-    });
-  }, [domain]);
+  // Main keeps the first showing of each record; this only saves asking twice for the same ones.
+  const markRecordsShown = useCallback(
+    (shown: string) => {
+      const key = `${domain}\n${shown}`;
+      if (!domain || recordsMarked.current.has(key)) return;
+      recordsMarked.current.add(key);
+      call('dns.saveProgress', { domain, recordsShown: true }).catch(() => {
+        // Only the "waiting for DNS" grace period depends on it; try again next time.
+        recordsMarked.current.delete(key);
+      });
+    },
+    [domain],
+  );
 
   const detectedHost = plan ? (dnsHostById(plan.dnsHost) ?? FALLBACK_HOST) : FALLBACK_HOST;
   const host = (hostOverride ? dnsHostById(hostOverride) : undefined) ?? detectedHost;
