@@ -292,7 +292,9 @@ describe('mailroom dns check (zone fixtures on a loopback DNS server)', () => {
       [`mx.${DOMAIN}`]: { A: ['127.0.0.10'] },
     });
     const before = (await check(env)).result;
-    expect(before.checks.filter((c) => c.status === 'error').map((c) => c.record)).toEqual(['spf', 'dkim', 'dmarc']);
+    // `dkim generate` printed the DKIM record; the others have not been shown yet.
+    expect(before.checks.filter((c) => c.status === 'error').map((c) => c.record)).toEqual(['spf', 'dmarc']);
+    expect(byRecord(before, 'dkim').status).toBe('pending');
     await ok(['dns', 'records', DOMAIN, '--dns-server', dns.address], env);
     const after = (await check(env)).result;
     expect(after.checks.filter((c) => c.status === 'pending').map((c) => c.record)).toEqual(['spf', 'dkim', 'dmarc']);
@@ -377,6 +379,9 @@ describe('a sending subdomain (news.shop.example in the shop.example zone)', () 
       status: 'error',
       message: expect.stringMatching(/no SPF record/i),
     });
+    // `dkim generate` printed the DKIM record, so that one (only) is waiting for DNS.
+    expect(byRecord(before, 'dkim').status).toBe('pending');
+    expect(byRecord(before, 'dmarc').status).toBe('error');
 
     const plan = JSON.parse(await ok(['dns', 'records', SUB, '--dns-server', dns.address, '--json'], env)) as {
       zone: string;
@@ -521,7 +526,7 @@ describe('DMARC: the check and `dns records` ask for the same record', () => {
     });
   });
 
-  it('two DMARC records: an error, and both places say to keep one, the first usable one corrected', async () => {
+  it('two DMARC records: an error, and both places say to keep one: the strictest usable one, corrected', async () => {
     const { dmarc, plan } = await judge(['v=DMARC1; p=maybe', 'v=DMARC1; p=reject; pct=200']);
     expect(dmarc.status).toBe('error');
     expect(dmarc.message).toMatch(/2 DMARC records\. Receivers then ignore all of them/);
@@ -592,7 +597,10 @@ describe("the provider's own DKIM records (`dns records`)", () => {
     const text = await ok(['dns', 'records', DOMAIN, '--dns-server', dns.address], env);
     expect(text).toContain(`selector1._domainkey.${DOMAIN}: in place (alias for ${target})`);
     expect(text).toContain(
-      `selector2._domainkey.${DOMAIN}: alias in place; the provider has not published its key yet (alias for selector2-shop-example._domainkey.shop.onmicrosoft.example)`,
+      `selector2._domainkey.${DOMAIN}: no key there yet (alias for selector2-shop-example._domainkey.shop.onmicrosoft.example)`,
+    );
+    expect(text).toContain(
+      "The name points (CNAME) to Microsoft 365, but there is no key there yet: switch DKIM on in Microsoft 365's console, and check that the target is exactly what it gives you.",
     );
     // Nothing at all at a selector: not there yet.
     dns.setZone({ [DOMAIN]: { NS: ['ns1.dns-host.example'] } });

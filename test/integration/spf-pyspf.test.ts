@@ -523,6 +523,10 @@ describe('checkSpf verdicts', () => {
     const { check: c, wanted } = await check('afterall.test', mailgun);
     expect(wanted).toBe('v=spf1 include:mailgun.org -all');
     expect(c.fix).toContain('v=spf1 include:mailgun.org -all');
+    // Just after the repaired record was shown, the old one may still be what DNS gives.
+    const soon = (await check('afterall.test', mailgun, true)).check;
+    expect(soon.status).toBe('pending');
+    expect(soon.message).toMatch(/after -all.*If you have just corrected it/);
   });
 
   it('error: the provider after "all" with a sign in front (+include, ?include); the fix moves it in front and pyspf passes it', async () => {

@@ -202,8 +202,23 @@ describe('DMARC records', () => {
       ],
       // Same policy: the choice still does not depend on the order.
       [['v=DMARC1; p=none; adkim=s', 'v=DMARC1; p=none; aspf=s'], 'v=DMARC1; p=none; adkim=s'],
+      // The policy for subdomains counts next: sp=reject beats none.
+      [['v=DMARC1; p=quarantine; sp=reject', 'v=DMARC1; p=quarantine'], 'v=DMARC1; p=quarantine; sp=reject'],
+      // Mail pct= leaves out gets the next milder policy: p=reject; pct=0 is no stronger than
+      // p=quarantine (a tie, settled by the text), and p=reject; pct=50 is.
+      [['v=DMARC1; p=reject; pct=0', 'v=DMARC1; p=quarantine'], 'v=DMARC1; p=quarantine'],
+      [['v=DMARC1; p=reject; pct=50', 'v=DMARC1; p=quarantine'], 'v=DMARC1; p=reject; pct=50'],
+      [['v=DMARC1; p=quarantine; pct=10', 'v=DMARC1; p=quarantine'], 'v=DMARC1; p=quarantine'],
+      // Report addresses compared without regard to case.
+      [
+        ['v=DMARC1; p=none; rua=mailto:A@shop.example', 'v=DMARC1; p=none; rua=mailto:a@shop.example; adkim=s'],
+        'v=DMARC1; p=none; rua=mailto:A@shop.example',
+      ],
       // None usable: the correction of one of them, again whatever the order.
-      [['v=DMARC1; p=bad', 'v=DMARC1; p=worse'], 'v=DMARC1; p=none; rua=mailto:postmaster@shop.example'],
+      [
+        ['v=DMARC1; p=bad; rua=mailto:x@shop.example', 'v=DMARC1; p=worse'],
+        'v=DMARC1; p=none; rua=mailto:x@shop.example',
+      ],
     ];
     for (const [records, expected] of cases) {
       expect(publish(...records), records.join(' | ')).toBe(expected);

@@ -190,7 +190,7 @@ describe('testSendStatus, following the wizard’s test message', () => {
     expect(s).toEqual({
       state: 'waiting',
       message:
-        'On its way: the last try ended before the receiving server confirmed the message, so Mailroom will try again.',
+        'On its way: the last try ended before the receiving server confirmed the message. It may already be in your inbox; Mailroom will try again, so you may get it twice.',
       signed: null,
     });
   });

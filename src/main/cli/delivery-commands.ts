@@ -113,6 +113,8 @@ export async function dkim(
     const algorithm = opts.algorithm ?? 'rsa-2048';
     if (!isDkimAlgorithm(algorithm)) usage(`--algorithm is "rsa-2048" (the default) or "ed25519", not "${algorithm}".`);
     const r = await engine.dkim.generate(rest[0] as string, { selector: opts.selector, algorithm });
+    // The record is printed below: from now, its absence reads "waiting for DNS" for a while.
+    engine.dns.markShown(r.domain, ['dkim']);
     print(
       out,
       recordJson(r),
@@ -129,6 +131,7 @@ export async function dkim(
       throw new MailroomError('DKIM_KEY', `Could not read ${opts.key}: ${(err as Error).message}.`);
     }
     const r = await engine.dkim.import(rest[0] as string, opts.selector, pem);
+    engine.dns.markShown(r.domain, ['dkim']);
     print(
       out,
       recordJson(r),

@@ -4,6 +4,7 @@ import {
   type DnsCheck,
   PROVIDER_SELECTOR_WORDS,
   type ProviderDkim,
+  providerAliasAdvice,
   type RecordToCreate,
 } from '../../shared/domain/dns.ts';
 import { parseDnsServers } from '../../shared/domain/settings.ts';
@@ -117,5 +118,6 @@ function providerDkimText(p: ProviderDkim): string {
   const seen = p.selectors.map(
     (s) => `  ${s.name}: ${PROVIDER_SELECTOR_WORDS[s.state]}${s.alias ? ` (alias for ${s.alias})` : ''}`,
   );
-  return [p.text, ...seen].join('\n');
+  const advice = p.selectors.some((s) => s.state === 'alias') ? [providerAliasAdvice(p.provider)] : [];
+  return [p.text, ...seen, ...advice].join('\n');
 }

@@ -345,12 +345,16 @@ function publishPlan(found: TxtValue[], reportAddress: string): Correction | nul
     .filter((x): x is { t: TxtValue; parsed: Extract<DmarcParse, { ok: true }> } => x.parsed.ok);
   const byText = (a: TxtValue, b: TxtValue) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0);
   const keep =
-    usable.sort((a, b) => STRICTNESS[b.parsed.record.p] - STRICTNESS[a.parsed.record.p] || byText(a.t, b.t))[0] ?? null;
+    usable.sort((a, b) => strength(b.parsed.record) - strength(a.parsed.record) || byText(a.t, b.t))[0] ?? null;
   if (!keep) return correctDmarc([...records].sort(byText)[0]?.text ?? only.text, reportAddress);
   const corrected = correctDmarc(keep.t.text, reportAddress);
-  const extra = [
-    ...new Set(usable.flatMap((u) => u.parsed.record.rua).filter((a) => !keep.parsed.record.rua.includes(a))),
-  ];
+  const has = new Set(keep.parsed.record.rua.map((a) => a.toLowerCase()));
+  const extra: string[] = [];
+  for (const a of usable.flatMap((u) => u.parsed.record.rua)) {
+    if (has.has(a.toLowerCase())) continue;
+    has.add(a.toLowerCase());
+    extra.push(a);
+  }
   if (extra.length === 0) return corrected;
   const tags = corrected.text.split('; ');
   const at = tags.findIndex((t) => /^rua\s*=/i.test(t));
@@ -361,6 +365,16 @@ function publishPlan(found: TxtValue[], reportAddress: string): Correction | nul
 }
 
 const STRICTNESS: Record<DmarcPolicy, number> = { none: 0, quarantine: 1, reject: 2 };
+
+/**
+ * How much a record protects: its policy first, then the policy for subdomains. Mail
+ * that pct= leaves out gets the next milder policy (RFC 7489 §6.6.4), so p=reject with
+ * pct=0 counts as p=quarantine, and any pct below 100 as halfway.
+ */
+function strength(r: DmarcRecord): number {
+  const effective = (p: DmarcPolicy) => Math.max(0, STRICTNESS[p] * 2 - (r.pct <= 0 ? 2 : r.pct < 100 ? 1 : 0));
+  return effective(r.p) * 5 + effective(r.sp ?? r.p);
+}
 
 /**
  * The one DMARC record to publish at _dmarc.<domain>, given the TXT records there now

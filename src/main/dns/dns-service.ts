@@ -45,7 +45,7 @@ interface SetupRow {
 }
 
 /** The records the wizard shows and can be waiting for. */
-type ShownRecord = 'spf' | 'dkim' | 'dmarc';
+export type ShownRecord = 'spf' | 'dkim' | 'dmarc';
 const SHOWN_RECORDS: readonly ShownRecord[] = ['spf', 'dkim', 'dmarc'];
 /** Per record: a fingerprint of what it was made from, and when it was first shown so. */
 type RecordsShown = Partial<Record<ShownRecord, { for: string; at: number }>>;
@@ -192,17 +192,24 @@ export class DnsService {
     this.save(domain, { step: change.step, route, report_address: report });
     // After the change above: the records shown are the ones made from it. A record shown
     // again as it was keeps its first showing, so looking again does not restart its window.
-    if (change.recordsShown) {
-      const row = this.row(domain);
-      const before = this.recordsShown(row);
-      const now = this.recordsMadeFrom(domain, row);
-      const shown: RecordsShown = {};
-      for (const r of SHOWN_RECORDS) {
-        const was = before[r];
-        shown[r] = was && was.for === now[r] ? was : { for: now[r], at: Date.now() };
-      }
-      this.save(domain, { records_shown: JSON.stringify(shown) });
+    if (change.recordsShown) this.markShown(domain, SHOWN_RECORDS);
+  }
+
+  /**
+   * The person has just seen these records as they are now (the wizard's records page
+   * shows all three; `mailroom dkim generate` prints the DKIM one): their "waiting for
+   * DNS" window starts, unless this same record was shown before.
+   */
+  markShown(input: string, records: readonly ShownRecord[]): void {
+    const domain = normaliseDomain(input);
+    const row = this.row(domain);
+    const now = this.recordsMadeFrom(domain, row);
+    const shown = this.recordsShown(row, now);
+    for (const r of records) {
+      const was = shown[r];
+      shown[r] = was && was.for === now[r] ? was : { for: now[r], at: Date.now() };
     }
+    this.save(domain, { records_shown: JSON.stringify(shown) });
   }
 
   /** One line per sending domain: ready, needs attention, waiting for DNS, or never checked. */
@@ -267,8 +274,8 @@ export class DnsService {
    * it, and only while it is still the record that was shown.
    */
   private isPending(domain: string, row: SetupRow | undefined): Record<ShownRecord, boolean> {
-    const shown = this.recordsShown(row);
     const now = this.recordsMadeFrom(domain, row);
+    const shown = this.recordsShown(row, now);
     const pending = (r: ShownRecord) => {
       const s = shown[r];
       return s !== undefined && s.for === now[r] && Date.now() - s.at < PENDING_WINDOW_MS;
@@ -287,12 +294,17 @@ export class DnsService {
     };
   }
 
-  private recordsShown(row: SetupRow | undefined): RecordsShown {
+  /** `now`: the current fingerprints, which a window carried over by migration 005 ({legacyAt}) applies to. */
+  private recordsShown(row: SetupRow | undefined, now: Record<ShownRecord, string>): RecordsShown {
     if (!row?.records_shown) return {};
     // Damaged outside Mailroom: as if never shown (absent records read as missing).
     try {
       const value = JSON.parse(row.records_shown) as unknown;
       if (typeof value !== 'object' || value === null) return {};
+      const legacyAt = (value as { legacyAt?: unknown }).legacyAt;
+      if (typeof legacyAt === 'number') {
+        return Object.fromEntries(SHOWN_RECORDS.map((r) => [r, { for: now[r], at: legacyAt }]));
+      }
       const out: RecordsShown = {};
       for (const r of SHOWN_RECORDS) {
         const s = (value as Record<string, unknown>)[r] as { for?: unknown; at?: unknown } | undefined;

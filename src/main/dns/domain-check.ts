@@ -72,9 +72,10 @@ export async function checkDomain(
   ]);
   let checks = [spf.check, dkim, dmarc, mx, ...(ptr ? [ptr] : [])];
   if (parent) {
-    // Say so once per record that is not there, so a typo in the name is easy to spot.
+    // Say so once per record of the name that is not there, so a typo in the name is easy
+    // to spot (reverse DNS is about this computer's address, not the name).
     const note = `Nothing at all is published at ${domain} yet: it is a new name inside ${parent.zone}. If you meant another name, check the spelling.`;
-    checks = checks.map((c) => (c.status === 'ok' ? c : { ...c, details: [note, ...c.details] }));
+    checks = checks.map((c) => (c.status === 'ok' || c.record === 'ptr' ? c : { ...c, details: [note, ...c.details] }));
   }
   return { check: { domain, checkedAt: Date.now(), checks, unanswered: watched.unanswered() }, spfWanted: spf.wanted };
 }

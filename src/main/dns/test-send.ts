@@ -66,7 +66,7 @@ export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
     return {
       state: 'waiting',
       message:
-        'On its way: the last try ended before the receiving server confirmed the message, so Mailroom will try again.',
+        'On its way: the last try ended before the receiving server confirmed the message. It may already be in your inbox; Mailroom will try again, so you may get it twice.',
       signed: null,
     };
   }

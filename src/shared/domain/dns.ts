@@ -118,10 +118,15 @@ export type ProviderDkim = z.infer<typeof providerDkimSchema>;
 /** The words for a provider selector's state, the same in the window and the command line. */
 export const PROVIDER_SELECTOR_WORDS: Record<ProviderDkim['selectors'][number]['state'], string> = {
   found: 'in place',
-  alias: 'alias in place; the provider has not published its key yet',
+  alias: 'no key there yet',
   missing: 'not there yet',
   failed: 'could not be looked up',
 };
+
+/** What to do about a provider selector whose alias (CNAME) has no key behind it. */
+export function providerAliasAdvice(provider: string): string {
+  return `The name points (CNAME) to ${provider}, but there is no key there yet: switch DKIM on in ${provider}'s console, and check that the target is exactly what it gives you.`;
+}
 
 export const wizardPlanSchema = z.object({
   domain: z.string(),

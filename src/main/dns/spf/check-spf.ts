@@ -401,9 +401,10 @@ export async function checkSpf(
     const bare = mechanism?.toLowerCase();
     const late =
       allAt >= 0 && parsed.terms.slice(allAt + 1).some((t) => t.raw.toLowerCase().replace(/^[+\-~?]/, '') === bare);
-    const status = opts.pending && !late ? 'pending' : 'error';
+    // Within the window a repaired record may simply not have reached everyone yet.
+    const status = opts.pending ? 'pending' : 'error';
     const lead = late
-      ? `The SPF record of ${domain} lists ${mechanism} after ${parsed.terms[allAt]?.raw}, where receivers have already stopped reading, so ${need.who} is not allowed to send for ${domain}.`
+      ? `The SPF record of ${domain} lists ${mechanism} after ${parsed.terms[allAt]?.raw}, where receivers have already stopped reading, so ${need.who} is not allowed to send for ${domain}.${opts.pending ? ' If you have just corrected it, the change can take from a few minutes to a few hours to reach everyone.' : ''}`
       : opts.pending
         ? `The SPF record of ${domain} does not list ${need.who} yet. DNS changes can take from a few minutes to a few hours to reach everyone.`
         : `The SPF record of ${domain} does not let ${need.who} send mail for ${domain}, so receivers may treat that mail as forged.`;

@@ -1,6 +1,11 @@
 import { Alert, Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { PROVIDER_SELECTOR_WORDS, type ProviderDkim, type WizardPlan } from '../../../../shared/domain/dns.ts';
+import {
+  PROVIDER_SELECTOR_WORDS,
+  type ProviderDkim,
+  providerAliasAdvice,
+  type WizardPlan,
+} from '../../../../shared/domain/dns.ts';
 import { call, toIpcError } from '../../lib/ipc.ts';
 
 function describeAlgorithm(algorithm: string): string {
@@ -103,6 +108,11 @@ function ProviderDkimNote({ note }: { note: ProviderDkim }) {
               )}
             </Group>
           ))}
+          {note.selectors.some((s) => s.state === 'alias') && (
+            <Text size="sm" mt={4} data-testid="setup-provider-alias-advice">
+              {providerAliasAdvice(note.provider)}
+            </Text>
+          )}
         </Stack>
       )}
     </Alert>

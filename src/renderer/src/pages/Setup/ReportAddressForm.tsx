@@ -24,7 +24,7 @@ export function ReportAddressForm({
   // Receivers only send reports outside the domain's organisation to a domain that has
   // agreed to take them (Gmail, Outlook.com and the like never have); the check says so
   // too, once published. Any name under organisationalDomain is inside.
-  const host = value.trim().split('@')[1]?.toLowerCase() ?? '';
+  const host = (value.trim().split('@')[1] ?? '').toLowerCase().replace(/\.$/, '');
   const ascii = asciiHost(host);
   const outside =
     host !== '' && ascii !== null && ascii !== organisationalDomain && !ascii.endsWith(`.${organisationalDomain}`);
