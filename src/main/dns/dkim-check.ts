@@ -235,17 +235,9 @@ async function checkOneKey(
 /** Same key: same bytes, or the same key written as PKCS#1 instead of SubjectPublicKeyInfo. */
 function sameKey(published: string, ours: string, type: 'rsa' | 'ed25519'): boolean {
   if (published === ours) return true;
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(published)) return false;
-  const a = Buffer.from(published, 'base64');
-  const b = Buffer.from(ours, 'base64');
-  if (a.equals(b)) return true;
-  if (type !== 'rsa') return false;
-  try {
-    const pub = crypto.createPublicKey({ key: a, format: 'der', type: 'pkcs1' });
-    return pub.export({ type: 'spki', format: 'der' }).equals(b);
-  } catch {
-    return false;
-  }
+  const a = readKey(published, type);
+  const b = readKey(ours, type);
+  return a !== null && b !== null && a.equals(b);
 }
 
 /**

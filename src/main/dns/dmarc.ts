@@ -458,9 +458,11 @@ export async function checkDmarc(domain: string, client: DnsClient, opts: DmarcC
   if (found.length === 0) return missingDmarc(domain, client, opts);
   const plan = publishPlan(found, opts.reportAddress);
   if (plan !== null) return dmarcToFix(domain, found, plan);
-  const check = dmarcInPlace(domain, found[0] as TxtValue);
+  // publishPlan found nothing to change, so this one record parses.
   const parsed = parseDmarc((found[0] as TxtValue).text);
-  const refused = parsed.ok ? await unauthorisedReportAddresses(domain, parsed.record.rua, client) : [];
+  if (!parsed.ok) throw new Error('a DMARC record publishPlan accepted must parse');
+  const check = dmarcInPlace(domain, parsed.record);
+  const refused = await unauthorisedReportAddresses(domain, parsed.record.rua, client);
   if (refused.length === 0) return check;
   const hosts = [...new Set(refused.map((a) => a.split('@')[1] as string))];
   return {
@@ -494,11 +496,8 @@ async function unauthorisedReportAddresses(domain: string, addresses: string[], 
   return answers.filter((a): a is string => a !== null);
 }
 
-/** One record, read whole by receivers. */
-function dmarcInPlace(domain: string, found: TxtValue): DnsCheck {
-  const parsed = parseDmarc(found.text);
-  if (!parsed.ok) throw new Error('dmarcInPlace needs a record publishPlan accepted');
-  const r = parsed.record;
+/** One record, read whole by receivers, with nothing to change. */
+function dmarcInPlace(domain: string, r: DmarcRecord): DnsCheck {
   const details = explainDmarc(r, domain);
   if (r.p === 'none') {
     details.push(

@@ -164,6 +164,36 @@ function mapAnswers(client: DnsClient, f: <T>(name: string, answer: DnsAnswer<T>
 }
 
 /**
+ * The same client asking each question once: one check, or one records page, asks
+ * several parts the same thing (the domain's TXT records for the probe, SPF and the
+ * page; _dmarc and the DKIM names for the check and the page). For one run only: a
+ * later run must see what is published then.
+ */
+export function askOnce(client: DnsClient): DnsClient {
+  const asked = new Map<string, Promise<DnsAnswer<unknown>>>();
+  const once =
+    <T>(type: string, ask: (name: string) => Promise<DnsAnswer<T>>) =>
+    (name: string): Promise<DnsAnswer<T>> => {
+      const key = `${type} ${name.toLowerCase()}`;
+      let answer = asked.get(key);
+      if (!answer) {
+        answer = ask(name);
+        asked.set(key, answer);
+      }
+      return answer as Promise<DnsAnswer<T>>;
+    };
+  return {
+    txt: once('txt', (n) => client.txt(n)),
+    mx: once('mx', (n) => client.mx(n)),
+    a: once('a', (n) => client.a(n)),
+    aaaa: once('aaaa', (n) => client.aaaa(n)),
+    ns: once('ns', (n) => client.ns(n)),
+    cname: once('cname', (n) => client.cname(n)),
+    ptr: once('ptr', (ip) => client.ptr(ip)),
+  };
+}
+
+/**
  * Counts the questions that got no answer at all (a timeout, an unreachable server).
  * Verdicts built on them are guesses, so they must not replace a domain's known state.
  */

@@ -16,7 +16,7 @@ import type { Db } from '../db/connection.ts';
 import type { DkimService } from '../dkim/dkim-service.ts';
 import { type DomainsService, normaliseDomain } from '../domains/domains-service.ts';
 import type { SettingsService } from '../settings/settings-service.ts';
-import { createDnsClient, type DnsClient, type DnsServerAddress } from './dns-client.ts';
+import { askOnce, createDnsClient, type DnsClient, type DnsServerAddress } from './dns-client.ts';
 import { checkDomain, readinessOf } from './domain-check.ts';
 import { providerDkimFor } from './provider-dkim.ts';
 import { findPublicIp } from './public-ip.ts';
@@ -242,8 +242,9 @@ export class DnsService {
     return parsed.success ? parsed.data : null;
   }
 
+  /** A client for one run (a check, a records page): each question asked once. */
   private client(opts: DnsCheckOptions): DnsClient {
-    return createDnsClient({ servers: opts.servers ?? this.configuredServers(), timeoutMs: opts.timeoutMs });
+    return askOnce(createDnsClient({ servers: opts.servers ?? this.configuredServers(), timeoutMs: opts.timeoutMs }));
   }
 
   private configuredServers(): DnsServerAddress[] {

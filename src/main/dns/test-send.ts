@@ -39,8 +39,9 @@ export function testSendStatus(db: Db, queueId: string): TestSendStatus | null {
   if (row.status === 'delivered') {
     const signed = readSignature(row.detail ?? '');
     if (!signed) {
-      const domain = /no DKIM key for (\S+?)\.?(?:\s|$)/.exec(row.detail ?? '')?.[1];
-      const forDomain = domain && domain !== 'the' ? ` for ${domain}` : ' for the From domain';
+      // The dispatcher names the domain, or says "the From domain" when it has none.
+      const domain = /no DKIM key for (\S+\.[^\s.]+)/.exec(row.detail ?? '')?.[1];
+      const forDomain = ` for ${domain ?? 'the From domain'}`;
       return {
         state: 'delivered',
         message: `Delivered, but not signed: Mailroom has no DKIM key${forDomain}. Create the DKIM key in the wizard first, then send the test again.`,
