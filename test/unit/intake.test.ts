@@ -46,5 +46,27 @@ describe('header summary', () => {
     expect(s.subject).toBe('Grüße aus Berlin');
     expect(s.messageId).toBe('<a@b>');
     expect(s.hasDate).toBe(false);
+    // Two authors and no Sender: RFC 5322 requires one, and readers show it.
+    expect(s.malformed).toMatch(/names 2 addresses .* no Sender: header/);
+  });
+
+  it('reads Sender:, and accepts two authors when Sender: says who sent the message', () => {
+    const s = summariseHeaders(
+      Buffer.from('From: owner@example.com,\r\n  other@example.com\r\nSender: Owner <owner@example.com>\r\n'),
+    );
+    expect(s.malformed).toBeNull();
+    expect(s.fromAddresses).toEqual(['owner@example.com', 'other@example.com']);
+    expect(s.senderAddress).toBe('owner@example.com');
+  });
+
+  it('finds addresses written in names and comments, and reports a From: the strict reader refuses', () => {
+    const s = summariseHeaders(Buffer.from('From: "x@Bank.example" <news@example.com> (or y@other.example)\r\n'));
+    expect(s.malformed).toBeNull();
+    expect(s.shownAddresses).toEqual(['x@bank.example', 'y@other.example']);
+    const bad = summariseHeaders(Buffer.from('From: <news@example.com> x@bank.example\r\n'));
+    expect(bad.malformed).toBe(
+      'its From: header has a second address after news@example.com without a comma between them (x@bank.example). Write it as an address, or a name and an address in < >, such as: Shop <news@your-domain>',
+    );
+    expect(bad.fromAddresses).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { checkRelayLogin } from './credentials.ts';
 import type { HeaderSummary } from './headers.ts';
 import { type IntakeResult, MessageIntake } from './intake.ts';
 import { loginAllowed, type RelayConfig, relayConfigFrom } from './relay-config.ts';
+import { checkSenderAddress, senderRefusal } from './sender-check.ts';
 
 export interface RelayDeps {
   paths: DataPaths;
@@ -232,21 +233,9 @@ export class RelayServer {
   }
 
   /** The sender must be at one of the user's own domains: Mailroom relays for them and nobody else. */
-  private checkSender(address: string, where: 'MAIL FROM' | 'From:'): SmtpError | null {
-    const domains = this.deps.domains.list();
-    if (domains.length === 0) {
-      return reply(
-        553,
-        '5.7.1 Mailroom has no sending domain yet, so it accepts no mail. Add your domain in Mailroom (Settings, Sending domains, or: mailroom domains add example.com) and send again',
-      );
-    }
-    const domain = domainOfAddress(address);
-    if (domain && domains.includes(domain)) return null;
-    const shown = address || '<>';
-    return reply(
-      553,
-      `5.7.1 ${where} ${shown} is not at one of your sending domains (${domains.join(', ')}). Send from one of them, or add ${domain ?? 'the domain'} in Mailroom (Settings, Sending domains, or: mailroom domains add ${domain ?? 'example.com'})`,
-    );
+  private checkSender(address: string, where: 'MAIL FROM'): SmtpError | null {
+    const refused = checkSenderAddress(address, where, this.deps.domains.list());
+    return refused ? reply(refused.code, refused.text) : null;
   }
 
   private onData(
@@ -317,16 +306,8 @@ export class RelayServer {
         ? reply(554, '5.6.0 Message refused: it contains NUL bytes, which email may not carry. Nothing was queued')
         : reply(552, '5.3.4 Message refused: its header section is larger than 1 MB. Nothing was queued');
     }
-    const { summary } = result;
-    if (summary.malformed) return reply(554, `5.6.0 Message refused: ${summary.malformed}. Nothing was queued`);
-    if (summary.fromAddresses.length === 0) {
-      return reply(554, '5.6.0 Message refused: it has no From: header with an address. Nothing was queued');
-    }
-    for (const from of summary.fromAddresses) {
-      const refused = this.checkSender(from, 'From:');
-      if (refused) return refused;
-    }
-    return null;
+    const refused = senderRefusal(result.summary, this.deps.domains.list());
+    return refused ? reply(refused.code, refused.text) : null;
   }
 
   private finishMessage(
