@@ -174,6 +174,22 @@ describe('direct delivery to MX hosts', () => {
     expect(lastEvent(report, 'delivered').remoteHost).toBe('mx.example.com[127.0.0.1]');
   });
 
+  it('bounces a recipient the MX refuses; the report gives Remote-MTA as the MX name, its address only in the text', async () => {
+    const s = await sink({
+      onRcpt: (addr) => (addr === 'gone@refuse.test' ? { code: 550, message: '5.1.1 No such user here' } : null),
+    });
+    await startDirect(toSink('refuse.test'), s.port);
+    await sendRaw(relay!, 'news@example.com', ['gone@refuse.test'], message({ to: 'gone@refuse.test' }));
+    const dsn = await waitFor(() => s.messages.find((m) => m.from === ''), 20_000, 'the bounce report');
+    const text = dsn.data.toString();
+    expect(text).toMatch(/^Remote-MTA: dns; mx\.refuse\.test\r?$/m);
+    expect(text).toMatch(/^Diagnostic-Code: smtp; 550 5\.1\.1 No such user here/m);
+    expect(text).toContain('The receiving server mx.refuse.test[127.0.0.1] replied:');
+    const d = entry(await settled(relay!), 'gone@refuse.test');
+    expect(d.status).toBe('bounced');
+    expect(lastEvent(d, 'bounced').remoteHost).toBe('mx.refuse.test[127.0.0.1]');
+  });
+
   it('bounces a domain that does not exist (NXDOMAIN), category dns', async () => {
     const s = await sink();
     await startDirect({}, s.port);

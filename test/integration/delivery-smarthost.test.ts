@@ -133,6 +133,40 @@ describe('delivery through a smarthost', () => {
     expect(report.status).toBe('delivered');
   });
 
+  it('bounces a message past its lifetime at the next temporary failure; the report says minutes and names the server without its port', async () => {
+    const s = await sink({
+      onRcpt: (addr) => (addr === 'late@example.net' ? { code: 451, message: '4.3.0 Try again later' } : null),
+    });
+    relay = await startSmarthostEngine(s.port, { settings: { 'retry.lifetime': '5m', 'delivery.paused': 'true' } });
+    // Queued twelve minutes ago, as if the computer had been trying since then.
+    const db = relay.engine.db;
+    db.transaction(() =>
+      new Enqueuer(db).insert(
+        {
+          source: 'relay',
+          queueId: 'oldmessage1',
+          mailFrom: 'news@example.com',
+          recipients: ['late@example.net'],
+          size: 10,
+          body: Buffer.from(message({ subject: 'Old news' })),
+        },
+        Date.now() - 12 * 60_000,
+      ),
+    )();
+    relay.engine.settings.set('delivery.paused', false);
+    relay.engine.poke();
+    const dsn = await waitFor(() => s.messages.find((m) => m.from === ''), 20_000, 'the bounce report');
+    const text = dsn.data.toString();
+    // RFC 3464: the MTA's DNS name; the port the smarthost listens on is not part of it.
+    expect(text).toMatch(/^Remote-MTA: dns; 127\.0\.0\.1\r?$/m);
+    expect(text).toMatch(/^Final-Recipient: rfc822; late@example\.net/m);
+    expect(text).toMatch(/Gave up after 1 attempt over 12 minutes \(the queue lifetime\)/);
+    expect(text).not.toMatch(/over 0 hours/);
+    const [d] = logFor(relay, 'late@example.net');
+    expect(d!.status).toBe('bounced');
+    expect(d!.events.at(-1)!.remoteHost).toBe(`127.0.0.1:${s.port}`);
+  });
+
   it('never sends a bounce report for a message from <>', async () => {
     const s = await sink({ onRcpt: () => ({ code: 550, message: '5.1.1 User unknown' }) });
     relay = await startSmarthostEngine(s.port);

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { DeliveryCategory } from '../../shared/domain/delivery.ts';
+import { describeElapsed } from '../../shared/domain/durations.ts';
 import { parseDnsServers, type Settings } from '../../shared/domain/settings.ts';
 import { buildDsn } from '../bounce/dsn.ts';
 import { domainOfAddress } from '../domains/domains-service.ts';
@@ -72,7 +73,10 @@ interface Verdict {
 
 interface AttemptContext {
   route: RouteName;
+  /** The server as the log shows it: "mx.example.net[192.0.2.1]" or "smtp.example.com:587". */
   remoteHost: string | null;
+  /** Its DNS name alone, for the bounce report's Remote-MTA (RFC 3464: "dns; mx.example.net"). */
+  remoteName: string | null;
   tls: boolean | null;
 }
 
@@ -508,7 +512,12 @@ export class Dispatcher {
     const cfg = this.cfg;
     if (dest.route === 'smarthost') {
       const s = cfg.smarthost;
-      const ctx: AttemptContext = { route: 'smarthost', remoteHost: `${s.host}:${s.port}`, tls: null };
+      const ctx: AttemptContext = {
+        route: 'smarthost',
+        remoteHost: `${s.host}:${s.port}`,
+        remoteName: s.host,
+        tls: null,
+      };
       let pass: string | null = null;
       if (s.username) {
         pass = await this.o.secrets.get('smarthost.password');
@@ -544,7 +553,7 @@ export class Dispatcher {
       }
     }
     const domain = dest.domain as string;
-    const ctx: AttemptContext = { route: 'direct', remoteHost: null, tls: null };
+    const ctx: AttemptContext = { route: 'direct', remoteHost: null, remoteName: null, tls: null };
     const found = await this.resolver.resolve(domain);
     if (found.kind !== 'hosts') {
       return {
@@ -573,6 +582,7 @@ export class Dispatcher {
         } catch (err) {
           last = this.openFailure(err, label);
           ctx.remoteHost = label;
+          ctx.remoteName = host.name;
         }
       }
     }
@@ -604,7 +614,12 @@ export class Dispatcher {
   // --- one transaction ----------------------------------------------------------------
 
   private async deliver(hop: SmtpHop, job: Job): Promise<void> {
-    const ctx: AttemptContext = { route: job.destination.route, remoteHost: hop.target.label, tls: hop.tls };
+    const ctx: AttemptContext = {
+      route: job.destination.route,
+      remoteHost: hop.target.label,
+      remoteName: hop.target.servername ?? hop.target.host,
+      tls: hop.tls,
+    };
     let message: OutgoingMessage;
     try {
       message = await this.o.loader.get(job.messageId);
@@ -746,14 +761,16 @@ export class Dispatcher {
     for (const d of opts.only ?? job.deliveries) {
       let v = decide(d);
       if ((v.action === 'defer' || v.action === 'unknown') && cfg.retry.expired(d.createdAt, now, isBounceReport)) {
-        const hours = Math.round((now - d.createdAt) / 3_600_000);
+        // "over 12 minutes", "over 3 hours", "over 5 days": a short lifetime never reads "over 0 hours".
+        const over = describeElapsed(now - d.createdAt);
+        const tries = d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`;
         v = {
           ...v,
           action: 'bounce',
           detail:
             v.action === 'unknown'
-              ? `Gave up after ${d.attempts} attempts over ${hours} hours (the queue lifetime): the receiving server never confirmed the message, so it may or may not have arrived. Last problem: ${v.detail}`
-              : `Gave up after ${d.attempts} attempts over ${hours} hours (the queue lifetime). Last problem: ${v.detail}`,
+              ? `Gave up after ${tries} over ${over} (the queue lifetime): the receiving server never confirmed the message, so it may or may not have arrived. Last problem: ${v.detail}`
+              : `Gave up after ${tries} over ${over} (the queue lifetime). Last problem: ${v.detail}`,
         };
       }
       const status =
@@ -791,7 +808,8 @@ export class Dispatcher {
         bounced.push({
           recipient: d.recipient,
           status: v.enhanced ?? (v.code ? `${String(v.code)[0]}.0.0` : '5.0.0'),
-          remoteMta: ctx.remoteHost,
+          remoteMta: ctx.remoteName,
+          remoteHost: ctx.remoteHost,
           diagnostic: v.code ? { code: v.code, text: v.response ?? '' } : null,
           lastAttemptDate: new Date(now),
           reason: v.detail,
