@@ -1,10 +1,12 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Enqueuer } from '../../src/main/queue/enqueue.ts';
 import { logFor, message, sendRaw, settled, startSmarthostEngine } from '../helpers/delivery.ts';
 import { verifyDkim } from '../helpers/dkim-verify.ts';
-import type { RunningRelay } from '../helpers/engine.ts';
+import { type RunningRelay, tempDir } from '../helpers/engine.ts';
 import { type Sink, startSink, waitFor } from '../helpers/smtp-sink.ts';
+import { selfSignedCert } from '../helpers/tls-cert.ts';
 
 let relay: RunningRelay | null = null;
 const sinks: Sink[] = [];
@@ -318,6 +320,31 @@ describe('delivery through a smarthost', () => {
     // starts; arrivals may be up to one connection setup (~100 ms greeting) closer.
     expect(arrivals).toHaveLength(4);
     expect((arrivals[3] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(450);
+  });
+
+  it('never falls back to plain text with a smarthost set to starttls: a failed handshake defers with a TLS reason', async () => {
+    const dir = tempDir('mailroom-smarthost-cert-');
+    try {
+      const pem = await selfSignedCert(dir, 'localhost');
+      const tls = { key: fs.readFileSync(pem.key, 'utf8'), cert: fs.readFileSync(pem.cert, 'utf8') };
+      // A server that offers STARTTLS but speaks only TLS 1.0: the handshake fails.
+      const s = await sink({ tls, tlsOptions: { minVersion: 'TLSv1', maxVersion: 'TLSv1' } });
+      relay = await startSmarthostEngine(s.port, {
+        settings: { 'smarthost.security': 'starttls', 'retry.schedule': '1h' },
+      });
+      await sendRaw(relay, 'news@example.com', ['a@example.net'], message());
+      const [d] = await settled(relay, ['deferred']);
+      expect(d!.category).toBe('tls');
+      const ev = d!.events.at(-1)!;
+      expect(ev.detail).toMatch(/encrypted connection to the mail server could not be set up/);
+      expect(ev.detail).not.toMatch(/plain text/);
+      // One connection for the one attempt: no second one without TLS, now or a moment later.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.connections).toBe(1);
+      expect(s.transactions).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a smarthost without TLS anywhere but loopback', async () => {

@@ -15,7 +15,7 @@ import { classifyReply, classifyTransportError, type Stage } from './classify-re
 import { createMxResolver, type MxResolver } from './mx-resolver.ts';
 import type { MessageLoader, OutgoingMessage } from './outgoing-message.ts';
 import type { RoutePauses } from './route-pauses.ts';
-import { HopOpenError, SmtpHop, type TransactionResult } from './smtp-hop.ts';
+import { HopOpenError, type HopTarget, SmtpHop, type TransactionResult } from './smtp-hop.ts';
 
 // The dispatcher: claims due deliveries, groups them into SMTP transactions, and
 // runs them over a bounded set of connections per destination. It holds no state
@@ -569,20 +569,41 @@ export class Dispatcher {
       for (const address of host.addresses) {
         if (++tried > 5) break;
         const label = `${host.name}[${address}]`;
+        const target: HopTarget = {
+          host: address,
+          port: cfg.mxPort,
+          servername: host.name,
+          label,
+          security: 'opportunistic',
+          ehloName: cfg.ehloName,
+          timeoutMs: cfg.timeoutMs,
+        };
+        ctx.remoteHost = label;
+        ctx.remoteName = host.name;
         try {
-          return await SmtpHop.open({
-            host: address,
-            port: cfg.mxPort,
-            servername: host.name,
-            label,
-            security: 'opportunistic',
-            ehloName: cfg.ehloName,
-            timeoutMs: cfg.timeoutMs,
-          });
+          return await SmtpHop.open(target);
         } catch (err) {
           last = this.openFailure(err, label);
-          ctx.remoteHost = label;
-          ctx.remoteName = host.name;
+          if (!(err instanceof HopOpenError && err.tlsFailed)) continue;
+          // Opportunistic TLS that fails is not a reason to leave the message waiting:
+          // like Postfix at smtp_tls_security_level=may ("When TLS handshakes fail, the
+          // connection is retried with TLS disabled"), the same address is tried once
+          // more in plain text, and the log says so. Never on the smarthost route.
+          const because = tlsFailure(err);
+          this.o.log.warn('TLS with a mail server failed; trying the same server again in plain text', {
+            host: label,
+            reason: because,
+          });
+          try {
+            return await SmtpHop.open({
+              ...target,
+              security: 'none',
+              plainTextBecause: `${because}; sent in plain text instead, as mail servers do when opportunistic TLS fails`,
+            });
+          } catch (plainErr) {
+            const v = this.openFailure(plainErr, label);
+            last = { ...v, detail: `${v.detail} (Tried in plain text because ${because}.)` };
+          }
         }
       }
     }
@@ -697,7 +718,7 @@ export class Dispatcher {
     signing: string,
   ): Verdict {
     const where = hop.target.label;
-    const tls = hop.tls ? 'TLS' : 'no TLS';
+    const tls = hop.tls ? 'TLS' : hop.target.plainTextBecause ? `no TLS: ${hop.target.plainTextBecause}` : 'no TLS';
     if (result.kind === 'interrupted') {
       const t = classifyTransportError({ code: result.errorCode ?? undefined, message: result.reason }, 'data');
       return verdict('defer', t.category, null, null, `${where} (${tls}): ${t.reason}`);
@@ -1038,6 +1059,17 @@ function verdict(
   detail: string,
 ): Verdict {
   return { action, category, code, enhanced: null, response, detail };
+}
+
+/** Why opportunistic TLS failed with a server, as a clause: "STARTTLS failed (…)". */
+function tlsFailure(err: HopOpenError): string {
+  const text = (err.response ?? err.message).replace(/\s+/g, ' ').trim().slice(0, 300);
+  if (err.code) return `the server accepted STARTTLS, then answered "${text}" over TLS`;
+  // OpenSSL's messages carry a reason between addresses and source file names:
+  // "…:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:…".
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(text)?.[1] ?? text;
+  const code = err.errorCode && !['ESOCKET', 'ECONNECTION', 'ETLS'].includes(err.errorCode) ? `${err.errorCode}: ` : '';
+  return `STARTTLS failed (${code}${reason})`;
 }
 
 /** The local calendar day, which is what people mean by a daily limit. */
