@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryLogEntry } from '../../src/main/queue/delivery-log.ts';
+import { startAiosmtpd } from '../helpers/aiosmtpd.ts';
 import { logFor, message, sendRaw, settled } from '../helpers/delivery.ts';
 import { verifyDkim } from '../helpers/dkim-verify.ts';
 import { type DnsServer, type DnsZone, startDnsServer } from '../helpers/dns-server.ts';
-import { type RunningRelay, startRelay, tempDir } from '../helpers/engine.ts';
+import { type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
 import { type Sink, startSink, waitFor } from '../helpers/smtp-sink.ts';
 import { startStarttlsBreaker } from '../helpers/starttls-breaker.ts';
 import { selfSignedCert } from '../helpers/tls-cert.ts';
@@ -384,6 +385,28 @@ describe('direct delivery to MX hosts', () => {
       expect(ev.detail).toMatch(/\(no TLS\)/);
       expect(s.messages[0]!.tls).toBe(false);
     });
+  });
+
+  it('delivers quoted local parts ("a b", "a@b") as they are to an MX that reads them (aiosmtpd)', async () => {
+    const mx = await startAiosmtpd();
+    try {
+      await startDirect(toSink('quoted.test'), mx.port);
+      const to = ['"a b"@quoted.test', '"a@b"@quoted.test'];
+      await sendRaw(relay!, 'news@example.com', to, message({ to: 'undisclosed-recipients:;' }));
+      const log = await settled(relay!, ['delivered']);
+      expect(log.map((d) => d.recipient).sort()).toEqual(['"a b"@quoted.test', '"a@b"@quoted.test']);
+      // The domain is what follows the last @, so both went to quoted.test's MX.
+      expect(readStore(relay!.dir).deliveries.map((d) => d.domain)).toEqual(['quoted.test', 'quoted.test']);
+      for (const d of log) expect(lastEvent(d, 'delivered').remoteHost).toBe('mx.quoted.test[127.0.0.1]');
+      // aiosmtpd parsed RCPT TO:<"a b"@quoted.test> with Python's RFC 5322 parser and kept the quotes.
+      expect(mx.messages.map((m) => [m.from, [...m.to].sort()])).toEqual([
+        ['news@example.com', ['"a b"@quoted.test', '"a@b"@quoted.test']],
+      ]);
+    } finally {
+      await relay?.stop();
+      relay = null;
+      await mx.close();
+    }
   });
 
   it('sends recipients at one domain in one transaction, and each domain to its own MX', async () => {
