@@ -79,6 +79,10 @@ describe.skipIf(!rendererBuilt)('the Mailroom window in Chromium', () => {
       // Settings → Sending route: pick a provider, see it prefilled, point it at the loopback sink.
       await page.getByTestId('nav-/settings/route').click();
       await page.getByTestId('route-smarthost').click();
+      // One of the providers added in issue 13, far down the list: AuthSMTP's own port.
+      await pick(page, 'provider-select', /AuthSMTP/);
+      await waitFor(async () => (await page.getByTestId('smarthost-host').inputValue()) === 'mail.authsmtp.com');
+      expect(await page.getByTestId('smarthost-port').inputValue()).toBe('2525');
       await pick(page, 'provider-select', /Mailgun/);
       await waitFor(async () => (await page.getByTestId('smarthost-host').inputValue()).includes('mailgun.org'));
       expect(await page.getByTestId('smarthost-port').inputValue()).toBe('587');

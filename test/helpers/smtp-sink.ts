@@ -29,6 +29,10 @@ export interface SinkOptions {
   auth?: { user: string; pass: string };
   /** Offer STARTTLS with this key and certificate. */
   tls?: { key: string; cert: string };
+  /** More TLS server options (e.g. maxVersion), to make the handshake fail the way a dated server does. */
+  tlsOptions?: Record<string, unknown>;
+  /** After a STARTTLS handshake: a reply here refuses the TLS session and closes the connection. */
+  onSecure?: () => null | { code: number; message: string };
   hide8BitMime?: boolean;
   hideSmtpUtf8?: boolean;
   /** null accepts; an object refuses the recipient with that reply. */
@@ -56,12 +60,18 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
     disabledCommands: opts.tls ? [] : ['STARTTLS'],
     key: opts.tls?.key,
     cert: opts.tls?.cert,
+    ...opts.tlsOptions,
     hide8BITMIME: opts.hide8BitMime,
     hideSMTPUTF8: opts.hideSmtpUtf8,
     size: 50 * 1024 * 1024,
     logger: false,
     onConnect(_session, cb) {
       sink.connections++;
+      cb();
+    },
+    onSecure(_socket, _session, cb) {
+      const refusal = opts.onSecure?.();
+      if (refusal) return cb(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
       cb();
     },
     onAuth(auth, _session, cb) {

@@ -241,6 +241,18 @@ describe('mailroom smarthost', () => {
       'smarthost.username': '',
     });
 
+    // A provider added in issue 13: Mailtrap's Bulk stream, with its fixed user name and free-plan cap.
+    expect(await ok(['smarthost', 'presets'], env)).toMatch(
+      /mailtrap\s+Mailtrap \(Email Sending\): transactional=live\.smtp\.mailtrap\.io, bulk=bulk\.smtp\.mailtrap\.io port 587/,
+    );
+    await ok(['smarthost', 'use', 'mailtrap', '--region', 'bulk'], env);
+    expect(await settingsOf(env)).toMatchObject({
+      'smarthost.preset': 'mailtrap',
+      'smarthost.host': 'bulk.smtp.mailtrap.io',
+      'smarthost.username': 'api',
+      'smarthost.dailyCap': 150,
+    });
+
     // Refusals name the valid choices and change nothing.
     const before = await settingsOf(env);
     const noPreset = await mailroom(['smarthost', 'use', 'pigeon-post'], env);

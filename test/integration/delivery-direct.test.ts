@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryLogEntry } from '../../src/main/queue/delivery-log.ts';
+import { startAiosmtpd } from '../helpers/aiosmtpd.ts';
 import { logFor, message, sendRaw, settled } from '../helpers/delivery.ts';
 import { verifyDkim } from '../helpers/dkim-verify.ts';
 import { type DnsServer, type DnsZone, startDnsServer } from '../helpers/dns-server.ts';
-import { type RunningRelay, startRelay, tempDir } from '../helpers/engine.ts';
+import { type RunningRelay, readStore, startRelay, tempDir } from '../helpers/engine.ts';
 import { type Sink, startSink, waitFor } from '../helpers/smtp-sink.ts';
+import { startStarttlsBreaker } from '../helpers/starttls-breaker.ts';
 import { selfSignedCert } from '../helpers/tls-cert.ts';
 
 // Direct delivery: the engine looks up the recipient domain's MX hosts in a real DNS
@@ -174,6 +176,22 @@ describe('direct delivery to MX hosts', () => {
     expect(lastEvent(report, 'delivered').remoteHost).toBe('mx.example.com[127.0.0.1]');
   });
 
+  it('bounces a recipient the MX refuses; the report gives Remote-MTA as the MX name, its address only in the text', async () => {
+    const s = await sink({
+      onRcpt: (addr) => (addr === 'gone@refuse.test' ? { code: 550, message: '5.1.1 No such user here' } : null),
+    });
+    await startDirect(toSink('refuse.test'), s.port);
+    await sendRaw(relay!, 'news@example.com', ['gone@refuse.test'], message({ to: 'gone@refuse.test' }));
+    const dsn = await waitFor(() => s.messages.find((m) => m.from === ''), 20_000, 'the bounce report');
+    const text = dsn.data.toString();
+    expect(text).toMatch(/^Remote-MTA: dns; mx\.refuse\.test\r?$/m);
+    expect(text).toMatch(/^Diagnostic-Code: smtp; 550 5\.1\.1 No such user here/m);
+    expect(text).toContain('The receiving server mx.refuse.test[127.0.0.1] replied:');
+    const d = entry(await settled(relay!), 'gone@refuse.test');
+    expect(d.status).toBe('bounced');
+    expect(lastEvent(d, 'bounced').remoteHost).toBe('mx.refuse.test[127.0.0.1]');
+  });
+
   it('bounces a domain that does not exist (NXDOMAIN), category dns', async () => {
     const s = await sink();
     await startDirect({}, s.port);
@@ -232,6 +250,131 @@ describe('direct delivery to MX hosts', () => {
       expect(s.messages[0]!.tls).toBe(true);
     });
 
+    it('retries the same MX once in plain text when its STARTTLS handshake fails (a server that speaks only TLS 1.0)', async () => {
+      // Node refuses TLS below 1.2, as current OpenSSL does: the handshake fails with a
+      // protocol alert, the way it does against a dated mail server.
+      const s = await sink({ tls, tlsOptions: { minVersion: 'TLSv1', maxVersion: 'TLSv1' } });
+      await startDirect(toSink('tls10.test'), s.port);
+      await sendRaw(relay!, 'news@example.com', ['k@tls10.test'], message({ to: 'k@tls10.test' }));
+      const [d] = await settled(relay!, ['delivered']);
+      expect(d!.attempts).toBe(1);
+      expect(d!.events.map((e) => e.kind)).toEqual(['queued', 'delivered']);
+      const ev = lastEvent(d!, 'delivered');
+      expect(ev.tls).toBe(false);
+      expect(ev.remoteHost).toBe('mx.tls10.test[127.0.0.1]');
+      expect(ev.detail).toMatch(
+        /^Delivered to mx\.tls10\.test\[127\.0\.0\.1\] \(no TLS: STARTTLS failed \(.*protocol version.*\); sent in plain text instead/,
+      );
+      // One connection that failed at TLS, one in plain text that delivered.
+      expect(s.connections).toBe(2);
+      expect(s.messages.map((m) => [m.to, m.tls])).toEqual([[['k@tls10.test'], false]]);
+    });
+
+    it('retries in plain text when the server answers 220 to STARTTLS and then sends garbage', async () => {
+      const s = await sink({ tls });
+      const breaker = await startStarttlsBreaker({ host: '127.0.0.1', port: s.port });
+      try {
+        await startDirect(toSink('garbage.test'), breaker.port);
+        await sendRaw(relay!, 'news@example.com', ['l@garbage.test'], message({ to: 'l@garbage.test' }));
+        const [d] = await settled(relay!, ['delivered']);
+        const ev = lastEvent(d!, 'delivered');
+        expect(ev.tls).toBe(false);
+        expect(ev.detail).toMatch(/\(no TLS: STARTTLS failed \(.*\); sent in plain text instead/);
+        expect(breaker.broken).toBe(1);
+        expect(breaker.connections).toBe(2);
+        expect(s.messages.map((m) => m.tls)).toEqual([false]);
+      } finally {
+        await relay?.stop();
+        relay = null;
+        await breaker.close();
+      }
+    });
+
+    it('retries in plain text when the server refuses the session right after the TLS handshake', async () => {
+      const s = await sink({ tls, onSecure: () => ({ code: 554, message: '5.7.0 TLS session refused' }) });
+      await startDirect(toSink('aftertls.test'), s.port);
+      await sendRaw(relay!, 'news@example.com', ['m@aftertls.test'], message({ to: 'm@aftertls.test' }));
+      const [d] = await settled(relay!, ['delivered']);
+      const ev = lastEvent(d!, 'delivered');
+      expect(ev.tls).toBe(false);
+      expect(ev.detail).toMatch(/\(no TLS: .*sent in plain text instead/);
+      expect(s.connections).toBe(2);
+    });
+
+    it('does not fall back when the TLS session works and the server refuses the recipient over it', async () => {
+      const s = await sink({
+        tls,
+        onRcpt: (addr) => (addr === 'n@tlsrefuse.test' ? { code: 550, message: '5.1.1 No such user' } : null),
+      });
+      await startDirect(toSink('tlsrefuse.test'), s.port);
+      await sendRaw(relay!, 'news@example.com', ['n@tlsrefuse.test'], message({ to: 'n@tlsrefuse.test' }));
+      const log = await settled(relay!);
+      const d = entry(log, 'n@tlsrefuse.test');
+      expect(d.status).toBe('bounced');
+      const ev = lastEvent(d, 'bounced');
+      expect(ev.tls).toBe(true);
+      expect(ev.code).toBe(550);
+      // The report to the sender is one more connection; the refused recipient was tried once, over TLS.
+      await waitFor(() => s.messages.find((m) => m.from === ''), 20_000, 'the bounce report');
+      expect(s.messages.every((m) => m.tls)).toBe(true);
+      expect(s.connections).toBe(2);
+    });
+
+    it('tries a host whose TLS and plain text both fail only twice in the attempt, then the next MX', async () => {
+      const s = await sink({ tls });
+      // The broken MX listens on another loopback address, at the port every MX is dialled on.
+      const broken = await startStarttlsBreaker(
+        { host: '127.0.0.1', port: s.port },
+        { host: '127.0.0.3', port: s.port, refuseAfter: 1 },
+      );
+      try {
+        await startDirect(
+          {
+            'twice.test': {
+              MX: [
+                { exchange: 'mx1.twice.test', priority: 10 },
+                { exchange: 'mx2.twice.test', priority: 20 },
+              ],
+            },
+            'mx1.twice.test': { A: ['127.0.0.3'] },
+            'mx2.twice.test': { A: ['127.0.0.1'] },
+          },
+          s.port,
+        );
+        await sendRaw(relay!, 'news@example.com', ['o@twice.test'], message({ to: 'o@twice.test' }));
+        const [d] = await settled(relay!, ['delivered']);
+        expect(d!.attempts).toBe(1);
+        const ev = lastEvent(d!, 'delivered');
+        expect(ev.remoteHost).toBe('mx2.twice.test[127.0.0.1]');
+        expect(ev.tls).toBe(true);
+        // mx1: once with STARTTLS (broken), once in plain text (refused with 421), never a third time.
+        expect(broken.broken).toBe(1);
+        expect(broken.connections).toBe(2);
+      } finally {
+        await relay?.stop();
+        relay = null;
+        await broken.close();
+      }
+    });
+
+    it('defers, saying both tries failed, when the only MX fails with TLS and then in plain text', async () => {
+      const s = await sink({ tls });
+      const broken = await startStarttlsBreaker({ host: '127.0.0.1', port: s.port }, { refuseAfter: 1 });
+      try {
+        await startDirect(toSink('bothfail.test'), broken.port, { 'retry.schedule': '1h' });
+        await sendRaw(relay!, 'news@example.com', ['p@bothfail.test'], message({ to: 'p@bothfail.test' }));
+        const [d] = await settled(relay!, ['deferred']);
+        const ev = lastEvent(d!, 'deferred');
+        expect(ev.code).toBe(421);
+        expect(ev.detail).toMatch(/\(Tried in plain text because STARTTLS failed \(.*\)\.\)$/);
+        expect(broken.connections).toBe(2);
+      } finally {
+        await relay?.stop();
+        relay = null;
+        await broken.close();
+      }
+    });
+
     it('sends in plain text to an MX without STARTTLS', async () => {
       const s = await sink();
       await startDirect(toSink('plain.test'), s.port);
@@ -242,6 +385,28 @@ describe('direct delivery to MX hosts', () => {
       expect(ev.detail).toMatch(/\(no TLS\)/);
       expect(s.messages[0]!.tls).toBe(false);
     });
+  });
+
+  it('delivers quoted local parts ("a b", "a@b") as they are to an MX that reads them (aiosmtpd)', async () => {
+    const mx = await startAiosmtpd();
+    try {
+      await startDirect(toSink('quoted.test'), mx.port);
+      const to = ['"a b"@quoted.test', '"a@b"@quoted.test'];
+      await sendRaw(relay!, 'news@example.com', to, message({ to: 'undisclosed-recipients:;' }));
+      const log = await settled(relay!, ['delivered']);
+      expect(log.map((d) => d.recipient).sort()).toEqual(['"a b"@quoted.test', '"a@b"@quoted.test']);
+      // The domain is what follows the last @, so both went to quoted.test's MX.
+      expect(readStore(relay!.dir).deliveries.map((d) => d.domain)).toEqual(['quoted.test', 'quoted.test']);
+      for (const d of log) expect(lastEvent(d, 'delivered').remoteHost).toBe('mx.quoted.test[127.0.0.1]');
+      // aiosmtpd parsed RCPT TO:<"a b"@quoted.test> with Python's RFC 5322 parser and kept the quotes.
+      expect(mx.messages.map((m) => [m.from, [...m.to].sort()])).toEqual([
+        ['news@example.com', ['"a b"@quoted.test', '"a@b"@quoted.test']],
+      ]);
+    } finally {
+      await relay?.stop();
+      relay = null;
+      await mx.close();
+    }
   });
 
   it('sends recipients at one domain in one transaction, and each domain to its own MX', async () => {

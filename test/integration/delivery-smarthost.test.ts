@@ -1,10 +1,12 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Enqueuer } from '../../src/main/queue/enqueue.ts';
 import { logFor, message, sendRaw, settled, startSmarthostEngine } from '../helpers/delivery.ts';
 import { verifyDkim } from '../helpers/dkim-verify.ts';
-import type { RunningRelay } from '../helpers/engine.ts';
+import { type RunningRelay, tempDir } from '../helpers/engine.ts';
 import { type Sink, startSink, waitFor } from '../helpers/smtp-sink.ts';
+import { selfSignedCert } from '../helpers/tls-cert.ts';
 
 let relay: RunningRelay | null = null;
 const sinks: Sink[] = [];
@@ -131,6 +133,40 @@ describe('delivery through a smarthost', () => {
     const report = log.find((d) => d.source === 'bounce')!;
     expect(report.recipient).toBe('news@example.com');
     expect(report.status).toBe('delivered');
+  });
+
+  it('bounces a message past its lifetime at the next temporary failure; the report says minutes and names the server without its port', async () => {
+    const s = await sink({
+      onRcpt: (addr) => (addr === 'late@example.net' ? { code: 451, message: '4.3.0 Try again later' } : null),
+    });
+    relay = await startSmarthostEngine(s.port, { settings: { 'retry.lifetime': '5m', 'delivery.paused': 'true' } });
+    // Queued twelve minutes ago, as if the computer had been trying since then.
+    const db = relay.engine.db;
+    db.transaction(() =>
+      new Enqueuer(db).insert(
+        {
+          source: 'relay',
+          queueId: 'oldmessage1',
+          mailFrom: 'news@example.com',
+          recipients: ['late@example.net'],
+          size: 10,
+          body: Buffer.from(message({ subject: 'Old news' })),
+        },
+        Date.now() - 12 * 60_000,
+      ),
+    )();
+    relay.engine.settings.set('delivery.paused', false);
+    relay.engine.poke();
+    const dsn = await waitFor(() => s.messages.find((m) => m.from === ''), 20_000, 'the bounce report');
+    const text = dsn.data.toString();
+    // RFC 3464: the MTA's DNS name; the port the smarthost listens on is not part of it.
+    expect(text).toMatch(/^Remote-MTA: dns; 127\.0\.0\.1\r?$/m);
+    expect(text).toMatch(/^Final-Recipient: rfc822; late@example\.net/m);
+    expect(text).toMatch(/Gave up after 1 attempt over 12 minutes \(the queue lifetime\)/);
+    expect(text).not.toMatch(/over 0 hours/);
+    const [d] = logFor(relay, 'late@example.net');
+    expect(d!.status).toBe('bounced');
+    expect(d!.events.at(-1)!.remoteHost).toBe(`127.0.0.1:${s.port}`);
   });
 
   it('never sends a bounce report for a message from <>', async () => {
@@ -284,6 +320,31 @@ describe('delivery through a smarthost', () => {
     // starts; arrivals may be up to one connection setup (~100 ms greeting) closer.
     expect(arrivals).toHaveLength(4);
     expect((arrivals[3] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(450);
+  });
+
+  it('never falls back to plain text with a smarthost set to starttls: a failed handshake defers with a TLS reason', async () => {
+    const dir = tempDir('mailroom-smarthost-cert-');
+    try {
+      const pem = await selfSignedCert(dir, 'localhost');
+      const tls = { key: fs.readFileSync(pem.key, 'utf8'), cert: fs.readFileSync(pem.cert, 'utf8') };
+      // A server that offers STARTTLS but speaks only TLS 1.0: the handshake fails.
+      const s = await sink({ tls, tlsOptions: { minVersion: 'TLSv1', maxVersion: 'TLSv1' } });
+      relay = await startSmarthostEngine(s.port, {
+        settings: { 'smarthost.security': 'starttls', 'retry.schedule': '1h' },
+      });
+      await sendRaw(relay, 'news@example.com', ['a@example.net'], message());
+      const [d] = await settled(relay, ['deferred']);
+      expect(d!.category).toBe('tls');
+      const ev = d!.events.at(-1)!;
+      expect(ev.detail).toMatch(/encrypted connection to the mail server could not be set up/);
+      expect(ev.detail).not.toMatch(/plain text/);
+      // One connection for the one attempt: no second one without TLS, now or a moment later.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.connections).toBe(1);
+      expect(s.transactions).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a smarthost without TLS anywhere but loopback', async () => {

@@ -78,6 +78,24 @@ describe('relay accepts authenticated mail and stores it durably', () => {
     ]);
   });
 
+  it('accepts quoted local parts from swaks ("a b", "a@b"; RFC 5321), with the domain after the last @', async () => {
+    const stdout = await swaks(relay, {
+      from: '"shop news"@example.com',
+      to: '"a b"@dest.test,"a@b"@example.test,"plain"@dest.test',
+      extra: ['--header', 'Subject: Quoted'],
+    });
+    expect(stdout).toMatch(/-> RCPT TO:<"a b"@dest\.test>\s+<- {2}250/);
+    expect(stdout).toMatch(/<- {2}250 2\.0\.0 Ok: queued as/);
+    const { messages, deliveries } = readStore(relay.dir);
+    expect(messages.map((m) => m.mail_from)).toEqual(['"shop news"@example.com']);
+    // One spelling per mailbox: "plain" needs no quotes.
+    expect(deliveries.map((d) => [d.recipient, d.domain])).toEqual([
+      ['"a b"@dest.test', 'dest.test'],
+      ['"a@b"@example.test', 'example.test'],
+      ['plain@dest.test', 'dest.test'],
+    ]);
+  });
+
   it('adds Message-ID and Date when the message has none, and keeps the rest unchanged', async () => {
     const c = await RawSmtp.connect(relay.port);
     await c.expect(await c.reply(), 220);

@@ -65,6 +65,34 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
     expect(readStore(relay.dir).messages).toHaveLength(0);
   });
 
+  it('501 with the reason for a quoted local part that breaks RFC 5321; the sender check reads the domain after the last @', async () => {
+    relay = await startRelay();
+    const c = await session(relay);
+    const refused = await c.cmd('MAIL FROM:<"x@example.com"@elsewhere.org>');
+    expect(refused?.code).toBe(553);
+    expect(refused?.text).toContain('mailroom domains add elsewhere.org');
+    const bad = await c.cmd('MAIL FROM:<"news@example.com>');
+    expect(bad?.code).toBe(501);
+    expect(bad?.text).toMatch(/^5\.1\.7 <"news@example\.com> is not a valid address: .*never closed/);
+    await c.expect(await c.cmd('MAIL FROM:<"shop news"@example.com>'), 250);
+    for (const [rcpt, why] of [
+      ['<"a b"dest.test>', /followed by @ and a domain/],
+      ['<"a\tb"@dest.test>', /control character/],
+      ['<""@dest.test>', /empty/],
+      ['<"a>b"@dest.test>', /< or >/],
+    ] as const) {
+      const r = await c.cmd(`RCPT TO:${rcpt}`);
+      expect(r?.code, rcpt).toBe(501);
+      expect(r?.text, rcpt).toMatch(/^5\.1\.3 .* is not a valid address: /);
+      expect(r?.text, rcpt).toMatch(why);
+    }
+    // smtp-server still checks the domain of a quoted address, and its own 501 still applies.
+    expect((await c.cmd('RCPT TO:<"a b"@bad..domain>'))?.code).toBe(501);
+    await c.expect(await c.cmd('RCPT TO:<"a b"@dest.test>'), 250);
+    c.close();
+    expect(readStore(relay.dir).messages).toHaveLength(0);
+  });
+
   it('553 that explains why when no sending domain is configured', async () => {
     relay = await startRelay({ domains: [] });
     const c = await session(relay);

@@ -5,7 +5,12 @@ import { type Db, openDatabase } from '../../src/main/db/connection.ts';
 import { DeliveryQueue } from '../../src/main/queue/delivery-queue.ts';
 import { Enqueuer } from '../../src/main/queue/enqueue.ts';
 import { RetryPolicy } from '../../src/main/queue/retry-policy.ts';
-import { formatDuration, parseDuration, parseRetrySchedule } from '../../src/shared/domain/durations.ts';
+import {
+  describeElapsed,
+  formatDuration,
+  parseDuration,
+  parseRetrySchedule,
+} from '../../src/shared/domain/durations.ts';
 import { tempDir } from '../helpers/engine.ts';
 
 const dirs: string[] = [];
@@ -63,6 +68,38 @@ describe('retry schedule and durations', () => {
     );
     expect(() => settings.setFromText('retry.lifetime', '10s')).toThrow(/at least 60 seconds/);
     expect(settings.get('retry.schedule')).toBe('5m,10m,20m,40m,1h,2h,4h');
+  });
+
+  it('bounds every duration setting with a sentence naming the bound, and never overflows', async () => {
+    const { SettingsService } = await import('../../src/main/settings/settings-service.ts');
+    const { db } = setup([]);
+    const settings = new SettingsService(db);
+    // The value from the issue: accepted before, it would have kept mail for 270 billion years.
+    expect(() => settings.setFromText('retry.lifetime', '99999999999999d')).toThrow(
+      /retry\.lifetime cannot be "99999999999999d": .*at most 30d \(30 days\).*Nothing was changed/,
+    );
+    expect(() => settings.setFromText('retry.lifetime', '30d1s')).toThrow(/at most 30d \(30 days\)/);
+    expect(settings.setFromText('retry.lifetime', '30d')).toBe('30d');
+    expect(() => settings.setFromText('retry.bounceLifetime', '31d')).toThrow(/at most 30d \(30 days\)/);
+    expect(() => settings.setFromText('retry.schedule', '5m,1h,8d')).toThrow(
+      /"8d" is too long; use at most 7d \(7 days\)/,
+    );
+    expect(settings.setFromText('retry.schedule', '5m,1h,7d')).toBe('5m,1h,7d');
+    expect(settings.get('retry.lifetime')).toBe('30d');
+    // Numbers too big for exact arithmetic are refused as text, not turned into Infinity or a wrong sum.
+    expect(parseDuration(`${'9'.repeat(400)}s`)).toMatch(/^"9{37}\.\.\." is far too long .*ten years/);
+    expect(parseDuration('9007199254740993s')).toMatch(/far too long/);
+    expect(parseDuration('3650d')).toBe(3650 * 86_400_000);
+    expect(parseDuration('3650d1s')).toMatch(/far too long/);
+  });
+
+  it('says how long something took in the unit that reads best', () => {
+    expect(describeElapsed(20_000)).toBe('1 minute');
+    expect(describeElapsed(29 * 60_000)).toBe('29 minutes');
+    expect(describeElapsed(90 * 60_000)).toBe('2 hours');
+    expect(describeElapsed(3_600_000)).toBe('1 hour');
+    expect(describeElapsed(5 * 86_400_000 + 3_600_000)).toBe('5 days');
+    expect(describeElapsed(86_400_000)).toBe('1 day');
   });
 });
 

@@ -207,6 +207,47 @@ describe('buildDsn', () => {
     expect(p.headers.To).toMatch(/^=\?utf-8\?B\?/);
   });
 
+  it("gives Remote-MTA as the DNS name alone; the address or port shows only in the people's part", () => {
+    const raw = buildDsn(
+      input({
+        to: '"shop news"@shop.example',
+        recipients: [
+          {
+            recipient: 'alice@example.com',
+            status: '5.1.1',
+            remoteMta: 'mx.example.com',
+            remoteHost: 'mx.example.com[192.0.2.10]',
+            diagnostic: { code: 550, text: '5.1.1 No such user' },
+            lastAttemptDate: new Date('2025-04-01T09:00:05Z'),
+            reason: 'The address does not exist.',
+          },
+          {
+            recipient: '"a b"@example.net',
+            status: '4.4.1',
+            remoteMta: 'smtp.provider.example',
+            remoteHost: 'smtp.provider.example:587',
+            diagnostic: null,
+            lastAttemptDate: new Date('2025-04-01T09:00:05Z'),
+            reason: 'Gave up after 3 attempts over 12 minutes (the queue lifetime).',
+          },
+        ],
+      }),
+    );
+    expectWireSafe(raw);
+    const p = parse(raw);
+    expect(p.defects).toEqual([]);
+    const [a, b] = p.perRecipient as [Record<string, string>, Record<string, string>];
+    expect(a['Remote-MTA']).toBe('dns; mx.example.com');
+    expect(b['Remote-MTA']).toBe('dns; smtp.provider.example');
+    expect(raw.toString()).not.toMatch(/^Remote-MTA:.*[[\]:]\d/m);
+    // A quoted local part is plain ASCII: it stays rfc822, spaces and quotes as they are.
+    expect(b['Final-Recipient']).toBe('rfc822; "a b"@example.net');
+    expect(p.headers.To).toBe('<"shop news"@shop.example>');
+    expect(p.text).toContain('The receiving server mx.example.com[192.0.2.10] replied:');
+    expect(p.text).toContain('Receiving server: smtp.provider.example:587');
+    expect(p.text).toContain('over 12 minutes');
+  });
+
   it('is deterministic and refuses an empty recipient list or a bad Message-ID', () => {
     expect(buildDsn(input()).equals(buildDsn(input()))).toBe(true);
     expect(buildDsn(input({ messageId: '<dsn-1@mailroom.shop.example>' })).equals(buildDsn(input()))).toBe(true);

@@ -19,6 +19,14 @@ const REQUIRED: Record<string, string[]> = {
   gmail: ['smtp.gmail.com'],
   'google-workspace': ['smtp.gmail.com'],
   'microsoft-365': ['smtp.office365.com'],
+  mandrill: ['smtp.mandrillapp.com'],
+  sendpulse: ['smtp-pulse.com'],
+  mailersend: ['smtp.mailersend.net'],
+  'elastic-email': ['smtp.elasticemail.com'],
+  'smtp-com': ['send.smtp.com'],
+  ahasend: ['send.ahasend.com', 'send-us.ahasend.com'],
+  mailtrap: ['live.smtp.mailtrap.io', 'bulk.smtp.mailtrap.io'],
+  authsmtp: ['mail.authsmtp.com'],
 };
 
 function expectValidSetting(key: SettingKey, value: unknown): void {
@@ -96,6 +104,41 @@ describe('smarthost presets', () => {
     expect(postmark?.spfNote).toMatch(/include:spf\.mtasv\.net/);
     expect(presetById('amazon-ses')?.spfInclude).toBe('include:amazonses.com');
     expect(presetById('microsoft-365')?.spfInclude).toBe('include:spf.protection.outlook.com');
+  });
+
+  it('fills in the facts of the providers added in issue 13, each from its own documentation', () => {
+    expect(SMARTHOST_PRESETS).toHaveLength(18);
+    expect(presetSettings('mandrill')).toEqual({
+      'smarthost.preset': 'mandrill',
+      'smarthost.host': 'smtp.mandrillapp.com',
+      'smarthost.port': 587,
+      'smarthost.security': 'starttls',
+      'smarthost.dailyCap': 0,
+      'smarthost.ratePerMinute': 0,
+    });
+    expect(presetById('mandrill')?.providerDkim?.selectors).toEqual(['mte1', 'mte2']);
+    expect(presetById('mandrill')?.spfInclude).toBeNull();
+    expect(presetSettings('sendpulse')['smarthost.dailyCap']).toBe(400);
+    expect(presetById('mailersend')?.spfInclude).toBe('include:_spf.mailersend.net');
+    expect(presetById('elastic-email')?.spfInclude).toBe('include:_spf.elasticemail.com');
+    expect(presetById('elastic-email')?.providerDkim?.selectors).toEqual(['api']);
+    expect(presetById('smtp-com')?.spfInclude).toBe('include:_spf.smtp.com');
+    // AhaSend has no port 465 and a server per region.
+    expect(presetSettings('ahasend', 'us')['smarthost.host']).toBe('send-us.ahasend.com');
+    expect(presetSettings('ahasend')).toMatchObject({ 'smarthost.port': 587, 'smarthost.security': 'starttls' });
+    // Mailtrap: user name "api", the free plan's 150 a day, newsletters through the Bulk stream.
+    expect(presetSettings('mailtrap')).toMatchObject({
+      'smarthost.host': 'live.smtp.mailtrap.io',
+      'smarthost.username': 'api',
+      'smarthost.dailyCap': 150,
+    });
+    expect(presetSettings('mailtrap', 'bulk')['smarthost.host']).toBe('bulk.smtp.mailtrap.io');
+    // AuthSMTP recommends 2525 (no 587), STARTTLS once SSL is on for the account.
+    expect(presetSettings('authsmtp')).toMatchObject({ 'smarthost.port': 2525, 'smarthost.security': 'starttls' });
+    expect(presetById('authsmtp')?.passwordHint).toMatch(/Control Panel.*SSL/);
+    expect(presetById('authsmtp')?.spfInclude).toBe('include:authsmtp.com');
+    // outMail gives every account its own server in the signup email: no preset can fill it in.
+    expect(presetById('outmail')).toBeUndefined();
   });
 
   it('refuses an unknown id or region with a sentence listing the valid ones', () => {

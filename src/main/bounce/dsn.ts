@@ -15,8 +15,13 @@ export interface DsnRecipient {
   recipient: string;
   /** Enhanced status code, e.g. "5.1.1". When missing or malformed it is derived from the diagnostic, else 5.0.0. */
   status: string;
-  /** Host name of the server that refused (or last failed), when known. */
+  /**
+   * DNS name of the server that refused (or last failed), when known: the name alone,
+   * never with an address or a port (RFC 3464 §2.3.5 "dns; mx.example.net").
+   */
   remoteMta: string | null;
+  /** How the people's part shows that server, e.g. "mx.example.net[192.0.2.1]"; defaults to remoteMta. */
+  remoteHost?: string | null;
   /** The server's reply, when there was one (text may be multi-line). */
   diagnostic: { code: number; text: string } | null;
   lastAttemptDate: Date;
@@ -104,12 +109,21 @@ export function utf8AddrXtext(addr: string): string {
   return out;
 }
 
+/**
+ * True for an ASCII local part that can be written as is: an atom, or an RFC 5321
+ * quoted string, which may hold spaces ("a b").
+ */
+function plainLocalPart(local: string): boolean {
+  return /^[\x21-\x7e]+$/.test(local) || /^"[\x20-\x7e]*"$/.test(local);
+}
+
 /** Final-Recipient value: "rfc822; addr" for ASCII addresses, "utf-8; xtext" (RFC 6533) otherwise. */
 function finalRecipient(addr: string): string {
   const { local, domain } = splitAddress(addr.trim());
-  if (isAscii(local)) {
-    const ascii = domain ? `${local}@${asciiDomain(domain)}` : local;
-    if (/^[\x21-\x7e]+$/.test(ascii)) return `rfc822; ${ascii}`;
+  if (plainLocalPart(local)) {
+    const ascii = domain ? asciiDomain(domain) : '';
+    if (!domain) return `rfc822; ${local}`;
+    if (/^[\x21-\x7e]+$/.test(ascii)) return `rfc822; ${local}@${ascii}`;
   }
   return `utf-8; ${utf8AddrXtext(addr.trim())}`;
 }
@@ -132,9 +146,10 @@ function encodedWords(s: string): string {
 /** The To header for the original envelope sender, 7-bit. */
 function toHeader(addr: string): string {
   const { local, domain } = splitAddress(addr.trim());
-  if (isAscii(local) && /^[\x21-\x7e]*$/.test(local)) {
-    const a = domain ? `${local}@${asciiDomain(domain)}` : local;
-    if (/^[\x21-\x7e]+$/.test(a)) return `<${a}>`;
+  if (plainLocalPart(local)) {
+    const ascii = domain ? asciiDomain(domain) : '';
+    if (!domain) return `<${local}>`;
+    if (/^[\x21-\x7e]+$/.test(ascii)) return `<${local}@${ascii}>`;
   }
   // A non-ASCII local part cannot be written in a 7-bit header; the report is
   // delivered by its envelope anyway. Show it as an empty group named after it.
@@ -253,13 +268,12 @@ function humanPart(input: DsnInput): string {
     lines.push('');
     lines.push(oneLineText(r.recipient));
     lines.push(`  Why: ${oneLineText(r.reason)}`);
+    const server = r.remoteHost || r.remoteMta;
     if (r.diagnostic) {
-      lines.push(
-        r.remoteMta ? `  The receiving server ${oneLineText(r.remoteMta)} replied:` : '  The receiving server replied:',
-      );
+      lines.push(server ? `  The receiving server ${oneLineText(server)} replied:` : '  The receiving server replied:');
       for (const l of replyLines(r.diagnostic)) lines.push(`    ${l}`);
-    } else if (r.remoteMta) {
-      lines.push(`  Receiving server: ${oneLineText(r.remoteMta)}`);
+    } else if (server) {
+      lines.push(`  Receiving server: ${oneLineText(server)}`);
     }
     lines.push(`  Last attempt: ${rfc5322Date(r.lastAttemptDate)}`);
   }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { DeliveryCategory } from '../../shared/domain/delivery.ts';
+import { describeElapsed } from '../../shared/domain/durations.ts';
 import { parseDnsServers, type Settings } from '../../shared/domain/settings.ts';
 import { buildDsn } from '../bounce/dsn.ts';
 import { domainOfAddress } from '../domains/domains-service.ts';
@@ -14,7 +15,7 @@ import { classifyReply, classifyTransportError, type Stage } from './classify-re
 import { createMxResolver, type MxResolver } from './mx-resolver.ts';
 import type { MessageLoader, OutgoingMessage } from './outgoing-message.ts';
 import type { RoutePauses } from './route-pauses.ts';
-import { HopOpenError, SmtpHop, type TransactionResult } from './smtp-hop.ts';
+import { HopOpenError, type HopTarget, SmtpHop, type TransactionResult } from './smtp-hop.ts';
 
 // The dispatcher: claims due deliveries, groups them into SMTP transactions, and
 // runs them over a bounded set of connections per destination. It holds no state
@@ -72,7 +73,10 @@ interface Verdict {
 
 interface AttemptContext {
   route: RouteName;
+  /** The server as the log shows it: "mx.example.net[192.0.2.1]" or "smtp.example.com:587". */
   remoteHost: string | null;
+  /** Its DNS name alone, for the bounce report's Remote-MTA (RFC 3464: "dns; mx.example.net"). */
+  remoteName: string | null;
   tls: boolean | null;
 }
 
@@ -508,7 +512,12 @@ export class Dispatcher {
     const cfg = this.cfg;
     if (dest.route === 'smarthost') {
       const s = cfg.smarthost;
-      const ctx: AttemptContext = { route: 'smarthost', remoteHost: `${s.host}:${s.port}`, tls: null };
+      const ctx: AttemptContext = {
+        route: 'smarthost',
+        remoteHost: `${s.host}:${s.port}`,
+        remoteName: s.host,
+        tls: null,
+      };
       let pass: string | null = null;
       if (s.username) {
         pass = await this.o.secrets.get('smarthost.password');
@@ -544,7 +553,7 @@ export class Dispatcher {
       }
     }
     const domain = dest.domain as string;
-    const ctx: AttemptContext = { route: 'direct', remoteHost: null, tls: null };
+    const ctx: AttemptContext = { route: 'direct', remoteHost: null, remoteName: null, tls: null };
     const found = await this.resolver.resolve(domain);
     if (found.kind !== 'hosts') {
       return {
@@ -560,19 +569,41 @@ export class Dispatcher {
       for (const address of host.addresses) {
         if (++tried > 5) break;
         const label = `${host.name}[${address}]`;
+        const target: HopTarget = {
+          host: address,
+          port: cfg.mxPort,
+          servername: host.name,
+          label,
+          security: 'opportunistic',
+          ehloName: cfg.ehloName,
+          timeoutMs: cfg.timeoutMs,
+        };
+        ctx.remoteHost = label;
+        ctx.remoteName = host.name;
         try {
-          return await SmtpHop.open({
-            host: address,
-            port: cfg.mxPort,
-            servername: host.name,
-            label,
-            security: 'opportunistic',
-            ehloName: cfg.ehloName,
-            timeoutMs: cfg.timeoutMs,
-          });
+          return await SmtpHop.open(target);
         } catch (err) {
           last = this.openFailure(err, label);
-          ctx.remoteHost = label;
+          if (!(err instanceof HopOpenError && err.tlsFailed)) continue;
+          // Opportunistic TLS that fails is not a reason to leave the message waiting:
+          // like Postfix at smtp_tls_security_level=may ("When TLS handshakes fail, the
+          // connection is retried with TLS disabled"), the same address is tried once
+          // more in plain text, and the log says so. Never on the smarthost route.
+          const because = tlsFailure(err);
+          this.o.log.warn('TLS with a mail server failed; trying the same server again in plain text', {
+            host: label,
+            reason: because,
+          });
+          try {
+            return await SmtpHop.open({
+              ...target,
+              security: 'none',
+              plainTextBecause: `${because}; sent in plain text instead, as mail servers do when opportunistic TLS fails`,
+            });
+          } catch (plainErr) {
+            const v = this.openFailure(plainErr, label);
+            last = { ...v, detail: `${v.detail} (Tried in plain text because ${because}.)` };
+          }
         }
       }
     }
@@ -604,7 +635,12 @@ export class Dispatcher {
   // --- one transaction ----------------------------------------------------------------
 
   private async deliver(hop: SmtpHop, job: Job): Promise<void> {
-    const ctx: AttemptContext = { route: job.destination.route, remoteHost: hop.target.label, tls: hop.tls };
+    const ctx: AttemptContext = {
+      route: job.destination.route,
+      remoteHost: hop.target.label,
+      remoteName: hop.target.servername ?? hop.target.host,
+      tls: hop.tls,
+    };
     let message: OutgoingMessage;
     try {
       message = await this.o.loader.get(job.messageId);
@@ -682,7 +718,7 @@ export class Dispatcher {
     signing: string,
   ): Verdict {
     const where = hop.target.label;
-    const tls = hop.tls ? 'TLS' : 'no TLS';
+    const tls = hop.tls ? 'TLS' : hop.target.plainTextBecause ? `no TLS: ${hop.target.plainTextBecause}` : 'no TLS';
     if (result.kind === 'interrupted') {
       const t = classifyTransportError({ code: result.errorCode ?? undefined, message: result.reason }, 'data');
       return verdict('defer', t.category, null, null, `${where} (${tls}): ${t.reason}`);
@@ -746,14 +782,16 @@ export class Dispatcher {
     for (const d of opts.only ?? job.deliveries) {
       let v = decide(d);
       if ((v.action === 'defer' || v.action === 'unknown') && cfg.retry.expired(d.createdAt, now, isBounceReport)) {
-        const hours = Math.round((now - d.createdAt) / 3_600_000);
+        // "over 12 minutes", "over 3 hours", "over 5 days": a short lifetime never reads "over 0 hours".
+        const over = describeElapsed(now - d.createdAt);
+        const tries = d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`;
         v = {
           ...v,
           action: 'bounce',
           detail:
             v.action === 'unknown'
-              ? `Gave up after ${d.attempts} attempts over ${hours} hours (the queue lifetime): the receiving server never confirmed the message, so it may or may not have arrived. Last problem: ${v.detail}`
-              : `Gave up after ${d.attempts} attempts over ${hours} hours (the queue lifetime). Last problem: ${v.detail}`,
+              ? `Gave up after ${tries} over ${over} (the queue lifetime): the receiving server never confirmed the message, so it may or may not have arrived. Last problem: ${v.detail}`
+              : `Gave up after ${tries} over ${over} (the queue lifetime). Last problem: ${v.detail}`,
         };
       }
       const status =
@@ -791,7 +829,8 @@ export class Dispatcher {
         bounced.push({
           recipient: d.recipient,
           status: v.enhanced ?? (v.code ? `${String(v.code)[0]}.0.0` : '5.0.0'),
-          remoteMta: ctx.remoteHost,
+          remoteMta: ctx.remoteName,
+          remoteHost: ctx.remoteHost,
           diagnostic: v.code ? { code: v.code, text: v.response ?? '' } : null,
           lastAttemptDate: new Date(now),
           reason: v.detail,
@@ -1020,6 +1059,17 @@ function verdict(
   detail: string,
 ): Verdict {
   return { action, category, code, enhanced: null, response, detail };
+}
+
+/** Why opportunistic TLS failed with a server, as a clause: "STARTTLS failed (…)". */
+function tlsFailure(err: HopOpenError): string {
+  const text = (err.response ?? err.message).replace(/\s+/g, ' ').trim().slice(0, 300);
+  if (err.code) return `the server accepted STARTTLS, then answered "${text}" over TLS`;
+  // OpenSSL's messages carry a reason between addresses and source file names:
+  // "…:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:…".
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(text)?.[1] ?? text;
+  const code = err.errorCode && !['ESOCKET', 'ECONNECTION', 'ETLS'].includes(err.errorCode) ? `${err.errorCode}: ` : '';
+  return `STARTTLS failed (${code}${reason})`;
 }
 
 /** The local calendar day, which is what people mean by a daily limit. */

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 
@@ -22,6 +23,11 @@ export interface HopTarget {
    * verified. none: plain text (only allowed to loopback, enforced by settings).
    */
   security: 'opportunistic' | 'starttls' | 'tls' | 'none';
+  /**
+   * Set on the plain-text retry after opportunistic TLS failed with this host: why this
+   * connection is unencrypted, for the log.
+   */
+  plainTextBecause?: string;
   auth?: { user: string; pass: string };
   ehloName: string;
   /** Longest wait for any one reply. */
@@ -42,18 +48,27 @@ export class HopOpenError extends Error {
   readonly response: string | null;
   /** A socket or TLS error code such as ECONNREFUSED, when there was no SMTP reply. */
   readonly errorCode: string | null;
+  /**
+   * The server accepted STARTTLS and then the session never became usable: the TLS
+   * handshake failed, or the server refused or dropped the connection before it
+   * answered EHLO over TLS. For opportunistic TLS this is the case where the same host
+   * is worth trying again in plain text.
+   */
+  readonly tlsFailed: boolean;
   constructor(
     stage: OpenStage,
     message: string,
     code: number | null,
     response: string | null,
     errorCode: string | null,
+    tlsFailed = false,
   ) {
     super(message);
     this.stage = stage;
     this.code = code;
     this.response = response;
     this.errorCode = errorCode;
+    this.tlsFailed = tlsFailed;
   }
 }
 
@@ -112,7 +127,8 @@ export class SmtpHop {
       ignoreTLS: target.security === 'none',
       opportunisticTLS: target.security === 'opportunistic',
       name: target.ehloName,
-      servername: target.servername,
+      // SNI carries names only (RFC 6066); an address is checked against the certificate all the same.
+      servername: target.servername && !net.isIP(target.servername) ? target.servername : undefined,
       connectionTimeout: Math.min(30_000, target.timeoutMs),
       greetingTimeout: target.timeoutMs,
       socketTimeout: target.timeoutMs,
@@ -125,11 +141,20 @@ export class SmtpHop {
     });
     return new Promise((resolve, reject) => {
       let settled = false;
+      let loggingIn = false;
       const fail = (err: NodemailerError) => {
         if (settled) return;
         settled = true;
+        // SMTPConnection marks `upgrading` from the server's 220 to STARTTLS until the
+        // handshake is done, then `secure`; the session is ready only after EHLO over
+        // TLS. A failure in between is a failure of TLS with this server, whatever
+        // form it takes (a handshake error, garbage, a close, a refusal of the new EHLO).
+        // Implicit TLS (secure from the start) is not an upgrade, and AUTH comes later.
+        const state = conn as unknown as { upgrading?: boolean; secure: boolean };
+        const tlsFailed =
+          target.security !== 'tls' && !loggingIn && (state.upgrading === true || state.secure === true);
         conn.close();
-        reject(openError(err));
+        reject(openError(err, tlsFailed));
       };
       conn.once('error', fail);
       // SMTPConnection reports some failures (a server that closes before its greeting)
@@ -143,6 +168,7 @@ export class SmtpHop {
           resolve(new SmtpHop(target, conn));
         };
         if (!target.auth) return ready();
+        loggingIn = true;
         conn.login({ user: target.auth.user, pass: target.auth.pass }, (err) => {
           if (err)
             return fail(Object.assign(err as NodemailerError, { command: (err as NodemailerError).command ?? 'AUTH' }));
@@ -335,15 +361,19 @@ function transportCode(err: NodemailerError): string | null {
   return original ?? err.code ?? null;
 }
 
-function openError(err: NodemailerError): HopOpenError {
+function openError(err: NodemailerError, tlsFailed: boolean): HopOpenError {
   const code = err.responseCode ?? (err.response ? replyCode(err.response) : null);
   const command = (err.command ?? '').toUpperCase();
   let stage: OpenStage = 'connect';
   if (command.startsWith('AUTH') || err.code === 'EAUTH' || command === 'API') stage = 'auth';
-  else if (command.includes('STARTTLS') || /TLS|certificate|self.signed|CERT_/i.test(`${err.code} ${err.message}`))
+  else if (
+    tlsFailed ||
+    command.includes('STARTTLS') ||
+    /TLS|certificate|self.signed|CERT_/i.test(`${err.code} ${err.message}`)
+  )
     stage = 'starttls';
   else if (command === 'EHLO' || command === 'HELO' || command === 'LHLO') stage = 'ehlo';
   else if (code) stage = 'greeting';
   if (err.code === 'EAUTH' && /not supported|no authentication/i.test(err.message)) stage = 'auth';
-  return new HopOpenError(stage, err.message, code, err.response ?? null, code ? null : transportCode(err));
+  return new HopOpenError(stage, err.message, code, err.response ?? null, code ? null : transportCode(err), tlsFailed);
 }

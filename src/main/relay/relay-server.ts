@@ -14,6 +14,7 @@ import type { SettingsService } from '../settings/settings-service.ts';
 import { checkRelayLogin } from './credentials.ts';
 import type { HeaderSummary } from './headers.ts';
 import { type IntakeResult, MessageIntake } from './intake.ts';
+import { acceptQuotedLocalParts, quotedAddressRefusal } from './quoted-local-part.ts';
 import { loginAllowed, type RelayConfig, relayConfigFrom } from './relay-config.ts';
 import { checkSenderAddress, senderRefusal } from './sender-check.ts';
 
@@ -82,6 +83,7 @@ export class RelayServer {
   private draining = false;
   private readonly sessions = new Map<string, SessionState>();
   private readonly sockets = new Set<net.Socket>();
+  private quotedWarned = false;
   address: RelayAddress | null = null;
 
   constructor(deps: RelayDeps) {
@@ -122,10 +124,14 @@ export class RelayServer {
         // While shutting down, no new transaction starts; those already open finish.
         if (this.draining) return cb(reply(421, SHUTTING_DOWN));
         if (this.sessions.get(session.id)?.expired) return cb(reply(421, TIME_LIMIT));
+        const bad = quotedAddressRefusal(address);
+        if (bad) return cb(reply(501, `5.1.7 <${address.address}> is not a valid address: ${bad}`));
         cb(this.checkSender(address.address, 'MAIL FROM') ?? undefined);
       },
       onRcptTo: (address, session, cb) => {
         if (this.sessions.get(session.id)?.expired) return cb(reply(421, TIME_LIMIT));
+        const bad = quotedAddressRefusal(address);
+        if (bad) return cb(reply(501, `5.1.3 <${address.address}> is not a valid address: ${bad}`));
         if (!domainOfAddress(address.address)) {
           return cb(reply(553, `5.1.3 <${address.address}> is not a valid address: it needs a domain after the @`));
         }
@@ -171,6 +177,12 @@ export class RelayServer {
     deadline.unref();
     socket.once('close', () => clearTimeout(deadline));
     this.smtp.connect(socket, { id });
+    const conn = this.connection(id);
+    // Quoted local parts ("a b"@example.com) are valid RFC 5321 addresses smtp-server cannot read.
+    if (conn && !acceptQuotedLocalParts(conn) && !this.quotedWarned) {
+      this.quotedWarned = true;
+      this.deps.log.warn('this smtp-server version cannot be taught quoted addresses; they get 501');
+    }
   }
 
   private connection(id: string): SMTPConnection | undefined {

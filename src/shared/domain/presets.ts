@@ -313,6 +313,242 @@ export const SMARTHOST_PRESETS: readonly SmarthostPreset[] = [
     docsUrl:
       'https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365',
   },
+  // --- Added in issue 13 -------------------------------------------------------------
+  // Each entry names its sources. Where a provider's own page could not be read, the
+  // comment says so and where the value comes from instead; a value nobody documents is
+  // left out (null), never guessed. outMail (Prolateral) is not here: its guide gives the
+  // server name per account ("as provided in your signup email") and tells mail programs
+  // to turn SSL/TLS off, so no preset could fill in a server Mailroom may log in to.
+  {
+    // https://mailchimp.com/developer/transactional/docs/smtp-integration/ (host for all
+    // accounts; "any active API key" as the password; the user name is not used for
+    // authentication, Mailchimp recommends the account's primary contact email; ports 25,
+    // 587, 2525 with STARTTLS, 465 SSL).
+    // https://mailchimp.com/developer/release-notes/new-sending-domain-authentication-requirements
+    // (DKIM: CNAMEs mte1/mte2._domainkey to dkim1/dkim2.mandrillapp.com, and a DMARC policy).
+    // https://mailchimp.com/developer/transactional/docs/authentication-delivery/ (DMARC
+    // and DKIM are required; SPF is no longer asked for).
+    id: 'mandrill',
+    name: 'Mandrill (Mailchimp Transactional)',
+    hosts: [{ region: null, label: 'Mandrill', host: 'smtp.mandrillapp.com' }],
+    port: 587,
+    security: 'starttls',
+    username: {
+      hint: 'Any name works (Mandrill checks only the key); Mailchimp recommends the primary contact email of your Mailchimp account.',
+    },
+    passwordHint:
+      'In Mailchimp Transactional (Mandrill), open Settings → SMTP & API Info and choose "Add API key"; any active API key is the password.',
+    // No free plan: Transactional is an add-on to a paid Mailchimp plan, sold in blocks of
+    // emails; no daily cap is documented (Mandrill paces new accounts by reputation).
+    dailyCap: null,
+    ratePerMinute: null,
+    spfInclude: null,
+    spfNote:
+      "Mailchimp Transactional asks for DKIM and DMARC on your domain, not SPF: its bounce (Return-Path) address is at mandrillapp.com. Older guides add include:spf.mandrillapp.com; it does no harm, but your domain's SPF record needs nothing for it.",
+    providerDkim: {
+      where:
+        'In Mailchimp Transactional, open Settings → Domains, add your domain and open its DKIM settings. It asks for two CNAME records: mte1._domainkey pointing to dkim1.mandrillapp.com and mte2._domainkey pointing to dkim2.mandrillapp.com. Mandrill does not send from a domain until they and a DMARC record (this guide gives you one) are in place.',
+      selectors: ['mte1', 'mte2'],
+    },
+    docsUrl: 'https://mailchimp.com/developer/transactional/docs/smtp-integration/',
+  },
+  {
+    // SendPulse's own SMTP pages (https://sendpulse.com/knowledge-base/smtp) could not be
+    // read with our documentation search. The server and port are those public
+    // configurations use throughout (smtp-pulse.com on 587 or 2525 with STARTTLS, 465 with
+    // SSL); the login is the account email with the SMTP password from Settings → SMTP,
+    // and the free SMTP plan's 400 emails a day (50 an hour, 12,000 a month) are quoted
+    // from https://sendpulse.com/knowledge-base/smtp/limits by users who read it.
+    // Check these against the SMTP settings page of your SendPulse account.
+    id: 'sendpulse',
+    name: 'SendPulse',
+    hosts: [{ region: null, label: 'SendPulse', host: 'smtp-pulse.com' }],
+    port: 587,
+    security: 'starttls',
+    username: { hint: 'The SMTP login shown in SendPulse under SMTP → Settings (your SendPulse account email).' },
+    passwordHint:
+      'In SendPulse, open SMTP → Settings; the SMTP password is shown there (it is not your SendPulse login password). SMTP sending must be activated for the account first.',
+    dailyCap: 400,
+    // The free plan also allows only 50 an hour, which a per-minute pace cannot express;
+    // SendPulse defers what goes over it and Mailroom retries.
+    ratePerMinute: null,
+    // Public guides disagree on SendPulse's SPF entry; the account's settings show the right one.
+    spfInclude: null,
+    spfNote:
+      "Mailroom could not confirm SendPulse's SPF entry from SendPulse's own documentation. If SendPulse's sender or domain verification page shows an SPF value (it starts with include:), add it to your SPF record.",
+    providerDkim: {
+      where:
+        'In SendPulse, open SMTP → Settings and the sender or domain verification part; it shows the DKIM record to add (its name ends in ._domainkey).',
+      selectors: [], // not documented where Mailroom could read it
+    },
+    docsUrl: 'https://sendpulse.com/knowledge-base/smtp',
+  },
+  {
+    // https://developers.mailersend.com/smtp-relay.html ("Your client must support TLS
+    // security via port 587"; TLS 1.2 and later only).
+    // https://www.mailersend.com/help/smtp-relay (Domains → Manage → SMTP → "Generate new
+    // user": a generated user name and password, usable for every verified domain).
+    // https://www.mailersend.com/help/how-to-set-a-billing-limit (the Free plan includes
+    // up to 500 emails a month: a monthly, not a daily, limit).
+    // The host smtp.mailersend.net is not spelled out in those excerpts; it is the one every
+    // MailerSend SMTP configuration uses. SPF include:_spf.mailersend.net is the entry
+    // MailerSend's domain page gives (seen in published DNS of MailerSend users).
+    id: 'mailersend',
+    name: 'MailerSend',
+    hosts: [{ region: null, label: 'MailerSend', host: 'smtp.mailersend.net' }],
+    port: 587,
+    security: 'starttls',
+    username: {
+      hint: 'The SMTP user MailerSend generated for you, like MS_AbCdEf@yourdomain.com (Domains → Manage → SMTP).',
+    },
+    passwordHint:
+      'In MailerSend, open Domains, choose Manage next to your verified domain, scroll to SMTP and choose "Generate new user"; copy the password it shows (you can reset it there later).',
+    dailyCap: null, // plans are monthly (Free: 500 a month); no daily cap documented
+    ratePerMinute: null,
+    spfInclude: 'include:_spf.mailersend.net',
+    providerDkim: {
+      where:
+        'In MailerSend, open Domains and choose Manage next to your domain. It lists the records to publish: the SPF entry, a DKIM CNAME whose name ends in ._domainkey (pointing into mailersend.net) and a Return-Path CNAME.',
+      selectors: [], // differ per account (mlsend2, ms1…)
+    },
+    docsUrl: 'https://www.mailersend.com/help/smtp-relay',
+  },
+  {
+    // https://help.elasticemail.com/en/articles/4803409-smtp-settings (server
+    // smtp.elasticemail.com; ports 25, 2525, 587, 465; TLS 1.2; the SMTP user name
+    // defaults to the account email; the password is shown once when the credential is
+    // created). https://elasticemail.com/support/guides/your-domain/ (SPF
+    // include:_spf.elasticemail.com; DKIM TXT at api._domainkey, the same key for every
+    // domain). https://help.elasticemail.com/en/articles/2446055-what-are-sending-limits-for-new-accounts
+    // (a new account sends 100 a day, to its own address only, until a plan is bought).
+    id: 'elastic-email',
+    name: 'Elastic Email',
+    hosts: [{ region: null, label: 'Elastic Email', host: 'smtp.elasticemail.com' }],
+    port: 587,
+    security: 'starttls',
+    username: {
+      hint: 'The user name of your SMTP credential; by default it is the email address you log in to Elastic Email with.',
+    },
+    passwordHint:
+      'In Elastic Email, open Settings → SMTP and choose Create SMTP credentials; copy the password from the window that appears (it is shown only once).',
+    // The trial's 100 a day reach only your own address; paid plans set their own limits.
+    dailyCap: null,
+    ratePerMinute: null,
+    spfInclude: 'include:_spf.elasticemail.com',
+    providerDkim: {
+      where:
+        "In Elastic Email, open Settings → Domains and verify your domain. It shows a TXT record named api._domainkey with Elastic Email's key, and records for tracking and DMARC.",
+      selectors: ['api'],
+    },
+    docsUrl: 'https://help.elasticemail.com/en/articles/4803409-smtp-settings',
+  },
+  {
+    // SMTP.com's Mail Setup page could not be read with our documentation search. The
+    // server send.smtp.com on 587 with STARTTLS and the login (a Sender's name and its
+    // password, see https://kb.smtp.com/article/1033-settings: "A Sender is a set of login
+    // credentials") are what SMTP.com integrations use; include:_spf.smtp.com is the SPF
+    // entry of https://kb.smtp.com/article/2138-spf-setup-for-smtp-com-customers as
+    // published by its customers. Plans are monthly quotas; no free plan or daily cap is
+    // documented there.
+    id: 'smtp-com',
+    name: 'SMTP.com',
+    hosts: [{ region: null, label: 'SMTP.com', host: 'send.smtp.com' }],
+    port: 587,
+    security: 'starttls',
+    username: { hint: 'The name of a Sender in your SMTP.com account (Senders are its sets of login details).' },
+    passwordHint:
+      'In the SMTP.com Customer Portal, open Senders, choose your Sender (or add one) and copy or reset its password.',
+    dailyCap: null,
+    ratePerMinute: null,
+    spfInclude: 'include:_spf.smtp.com',
+    // SMTP.com's DKIM set-up is not described in what Mailroom could read; Mailroom's
+    // own signature is what DMARC relies on.
+    providerDkim: null,
+    docsUrl: 'https://kb.smtp.com/article/1033-settings',
+  },
+  {
+    // https://ahasend.com/docs/smtp (servers send.ahasend.com in Germany and
+    // send-us.ahasend.com in Oregon; ports 25, 587, 2525, STARTTLS required, no port 465;
+    // PLAIN login with an SMTP credential; at most 50 recipients per message — Mailroom
+    // groups up to 100, so a larger group gets the rest deferred and retried).
+    // https://ahasend.com/docs/smtp/credentials (Credentials → Create Credential → SMTP).
+    // Its free plan, SPF entry and DKIM record names are not in those pages.
+    id: 'ahasend',
+    name: 'AhaSend',
+    hosts: [
+      { region: 'eu', label: 'EU (Germany)', host: 'send.ahasend.com' },
+      { region: 'us', label: 'US (Oregon)', host: 'send-us.ahasend.com' },
+    ],
+    port: 587,
+    security: 'starttls',
+    username: { hint: "The user name of an SMTP credential from AhaSend's Credentials page." },
+    passwordHint:
+      'In the AhaSend dashboard, open Credentials, choose "Create Credential", pick SMTP (Production mode, not Sandbox) and copy the user name and password it shows.',
+    dailyCap: null,
+    ratePerMinute: null,
+    spfInclude: null,
+    spfNote:
+      "Mailroom could not confirm from AhaSend's documentation whether your domain's SPF record needs an entry for it. If AhaSend's Domains page shows an SPF value (it starts with include:), add it to your SPF record.",
+    providerDkim: {
+      where:
+        'In the AhaSend dashboard, open Domains and add your domain; it lists the DNS records to publish, DKIM among them.',
+      selectors: [],
+    },
+    docsUrl: 'https://ahasend.com/docs/smtp',
+  },
+  {
+    // https://mailtrap.io/smtp-service.md and https://mailtrap.io/smtp-service/ (Email
+    // Sending over SMTP: live.smtp.mailtrap.io for transactional mail,
+    // bulk.smtp.mailtrap.io for newsletters and promotions, which Mailtrap requires to go
+    // through Bulk; port 587; user name "api", password an API token; Free plan 150
+    // emails a day). https://docs.mailtrap.io/email-api-smtp/setup/sending-domain (four
+    // CNAMEs — domain verification, 2 × DKIM, tracking — and a DMARC TXT; no SPF TXT at
+    // the From domain: the verification CNAME is Mailtrap's bounce domain).
+    id: 'mailtrap',
+    name: 'Mailtrap (Email Sending)',
+    hosts: [
+      { region: 'transactional', label: 'Transactional messages', host: 'live.smtp.mailtrap.io' },
+      { region: 'bulk', label: 'Bulk (newsletters and promotions)', host: 'bulk.smtp.mailtrap.io' },
+    ],
+    port: 587,
+    security: 'starttls',
+    username: { fixed: 'api' },
+    passwordHint:
+      'In Mailtrap, open Sending Domains, choose your verified domain and its Integration tab (SMTP); the password is the API token shown there, or one from Settings → API Tokens with sending permission.',
+    dailyCap: 150, // the Free plan; paid plans have no daily limit: set smarthost.dailyCap to 0
+    ratePerMinute: null,
+    spfInclude: null,
+    spfNote:
+      "Mailtrap sends with its own bounce (Return-Path) domain, the verification CNAME it asks for, so your From domain's SPF record needs nothing for it.",
+    providerDkim: {
+      where:
+        'In Mailtrap, open Sending Domains and your domain. It lists CNAME records for domain verification, for two DKIM keys (names ending in ._domainkey) and for link tracking, and a DMARC record.',
+      selectors: [], // not spelled out in the documentation Mailroom could read
+    },
+    docsUrl: 'https://docs.mailtrap.io/email-api-smtp/setup/sending-domain',
+  },
+  {
+    // https://www.authsmtp.com/general-instructions/index.html (server "typically"
+    // mail.authsmtp.com, as in the signup email; user name "ac" followed by digits; port
+    // 2525 recommended, also 23, 25, 26; SSL is switched on per account in the Control
+    // Panel; the From addresses must be authorised in the Control Panel).
+    // https://www.authsmtp.com/faqs/faq-65.html (SPF include:authsmtp.com). Plans are
+    // monthly message allowances; no free plan and no daily cap are documented there, nor
+    // DKIM signing for the customer's domain.
+    id: 'authsmtp',
+    name: 'AuthSMTP',
+    hosts: [{ region: null, label: 'AuthSMTP', host: 'mail.authsmtp.com' }],
+    port: 2525,
+    security: 'starttls',
+    username: { hint: 'The user name from your AuthSMTP signup email: "ac" followed by digits, e.g. ac12345.' },
+    passwordHint:
+      'The password is in your AuthSMTP signup email (you can change it in the Control Panel). In the Control Panel also switch on SSL/TLS for the account, since Mailroom always encrypts the connection, and authorise every From address you send from.',
+    dailyCap: null,
+    ratePerMinute: null,
+    spfInclude: 'include:authsmtp.com',
+    providerDkim: null,
+    docsUrl: 'https://www.authsmtp.com/general-instructions/index.html',
+  },
 ];
 
 export function presetById(id: string): SmarthostPreset | undefined {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseRetrySchedule } from './durations.ts';
+import { type DurationBound, MAX_LIFETIME_MS, parseDuration, parseRetrySchedule } from './durations.ts';
 
 // Every setting the engine understands, with its type, default and a sentence a
 // person can read. Values are validated here whether they arrive from the CLI, IPC
@@ -37,9 +37,14 @@ const hostName = z
     },
   );
 
-const duration = (min: number) =>
+/**
+ * A duration setting of at least `min` milliseconds and at most `max.ms`, whose `why`
+ * finishes the sentence that refuses a longer one. Without `max`, parseDuration still
+ * refuses anything over ten years.
+ */
+const duration = (min: number, max?: DurationBound) =>
   z.string().superRefine((v, ctx) => {
-    const ms = parseDuration(v);
+    const ms = parseDuration(v, max);
     if (typeof ms === 'string') ctx.addIssue({ code: 'custom', message: ms });
     else if (ms < min) ctx.addIssue({ code: 'custom', message: `use at least ${min / 1000} seconds` });
   });
@@ -226,19 +231,25 @@ export const SETTINGS = {
       if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
     }),
     '5m,10m,20m,40m,1h,2h,4h',
-    'Waits between delivery attempts after a temporary failure; the last one repeats.',
+    'Waits between delivery attempts after a temporary failure; the last one repeats (each at most 7d).',
   ),
   'retry.lifetime': def(
     'string',
-    duration(60_000),
+    duration(60_000, {
+      ms: MAX_LIFETIME_MS,
+      why: 'mail still undelivered after a month is of no use to anyone, and its sender should hear about it',
+    }),
     '5d',
-    'How long a message keeps being retried before it is returned to the sender as undeliverable.',
+    'How long a message keeps being retried before it is returned to the sender as undeliverable (at most 30d).',
   ),
   'retry.bounceLifetime': def(
     'string',
-    duration(60_000),
+    duration(60_000, {
+      ms: MAX_LIFETIME_MS,
+      why: 'the same bound as retry.lifetime; a report about a month-old message helps nobody',
+    }),
     '1d',
-    'Queue lifetime for bounce reports Mailroom itself sends (shorter: nobody is waiting for them).',
+    'Queue lifetime for bounce reports Mailroom itself sends (shorter: nobody is waiting for them; at most 30d).',
   ),
   'delivery.dnsServers': def(
     'string',
