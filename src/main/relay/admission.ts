@@ -12,13 +12,16 @@ export interface Place {
 }
 
 /**
- * Connections from one client that have not logged in yet; one more pushes out the
- * oldest of them. On this computer every program is the same client, so this is the
- * number that must never hurt a real mail program: those open a handful of
- * connections and log in at once.
+ * Connections from one other computer (relay.allowRemote), logged in or not; one more
+ * pushes out that computer's oldest connection waiting to log in, or is refused.
+ *
+ * This computer has no cap of its own beyond relay.maxClients: every program on it is
+ * the same client (the user's mail program and anything else), so a smaller cap would
+ * only be a second, smaller maxClients. It would refuse a script that sends over many
+ * parallel connections, and would make the user's mail program easier to push out: a
+ * newcomer pushes out the oldest waiting connection, so a local program must open
+ * maxClients new connections, not just a few, while the mail program logs in.
  */
-export const MAX_WAITING_PER_CLIENT = 10;
-/** Connections from one other computer (relay.allowRemote), logged in or not. */
 export const MAX_PER_REMOTE_CLIENT = 10;
 
 export const FULL =
@@ -27,10 +30,12 @@ export const TOO_MANY_FROM_CLIENT = '4.7.0 Too many connections from your addres
 
 /**
  * Whether a new connection from `client` gets a place among the `open` ones (oldest
- * first), and which connections waiting to log in give theirs up: the client's oldest
- * waiting one when it has too many, and the oldest waiting one of anybody when the
- * relay is full. Only when every place is taken by a logged-in connection (or another
- * computer has MAX_PER_REMOTE_CLIENT logged in) is the newcomer refused.
+ * first), and which connections waiting to log in give theirs up: another computer's
+ * oldest waiting one when it has MAX_PER_REMOTE_CLIENT, and the oldest waiting one of
+ * anybody when the relay is full. Only when every place is taken by a logged-in
+ * connection (or another computer has MAX_PER_REMOTE_CLIENT logged in) is the
+ * newcomer refused. Waiting connections cannot stay long anyway: they get 421 at the
+ * login deadline.
  */
 export function admit<P extends Place>(
   open: readonly P[],
@@ -39,12 +44,10 @@ export function admit<P extends Place>(
 ): { evict: P[]; refuse: string | null } {
   const evict: P[] = [];
   const mine = open.filter((p) => p.client === client);
-  const waiting = mine.filter((p) => !p.loggedIn);
   if (client !== THIS_COMPUTER && mine.length >= MAX_PER_REMOTE_CLIENT) {
-    if (!waiting[0]) return { evict: [], refuse: TOO_MANY_FROM_CLIENT };
-    evict.push(waiting[0]);
-  } else if (waiting.length >= MAX_WAITING_PER_CLIENT && waiting[0]) {
-    evict.push(waiting[0]);
+    const oldest = mine.find((p) => !p.loggedIn);
+    if (!oldest) return { evict: [], refuse: TOO_MANY_FROM_CLIENT };
+    evict.push(oldest);
   }
   if (open.length - evict.length >= maxClients) {
     const oldest = open.find((p) => !p.loggedIn && !evict.includes(p));
