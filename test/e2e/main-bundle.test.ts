@@ -8,6 +8,7 @@ import { Engine } from '../../src/main/engine/engine.ts';
 import { silentLogger } from '../../src/main/engine/log.ts';
 import { WEB_PREFERENCES } from '../../src/main/window.ts';
 import { IPC_CHANNELS } from '../../src/shared/ipc/channels.ts';
+import { hasIpv6Loopback } from '../helpers/ipv6.ts';
 
 // The Electron runtime cannot be downloaded here, so the built main process runs
 // under plain Node with a recording stand-in for `electron` (fixtures/). This checks
@@ -68,6 +69,7 @@ async function runMain(dataDir: string, scenario: 'full' | 'no-tray' = 'full', e
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
+const MAIL_HOST = hasIpv6Loopback ? 'localhost' : '127.0.0.1';
 const statusLine = (r: { items: { id: string; label: string }[] }) => r.items.find((i) => i.id === 'status')?.label;
 const itemLabels = (r: { items: { type?: string; label?: string }[] }) =>
   r.items.map((i) => (i.type === 'separator' ? '---' : i.label));
@@ -97,7 +99,8 @@ describe.skipIf(!built)('built main process (with a stand-in for electron)', () 
 
     expect(r.status.ok).toBe(true);
     expect(r.status.data.relay.running).toBe(true);
-    expect(r.status.data.relay.host).toBe('127.0.0.1');
+    // The server for mail programs: "localhost" where the relay answers on ::1 too.
+    expect(r.status.data.relay.host).toBe(MAIL_HOST);
     expect(r.status.data.sendingDomains).toEqual(['example.com']);
     expect(r.info).toEqual({
       ok: true,
@@ -127,10 +130,10 @@ describe.skipIf(!built)('built main process (with a stand-in for electron)', () 
 
     expect(r.trays).toBe(1);
     const port = r.status.data.relay.port;
-    expect(r.trayAtStart.tooltip).toBe(`Relay running on 127.0.0.1:${port}`);
+    expect(r.trayAtStart.tooltip).toBe(`Relay running on ${MAIL_HOST}:${port}`);
     expect(r.trayAtStart.image).toBe('tray.png');
     expect(itemLabels(r.trayAtStart)).toEqual([
-      `Relay running on 127.0.0.1:${port}`,
+      `Relay running on ${MAIL_HOST}:${port}`,
       '---',
       'Open Mailroom',
       'Pause sending',
@@ -142,7 +145,7 @@ describe.skipIf(!built)('built main process (with a stand-in for electron)', () 
     expect(r.afterPause.stored).toBe(true);
     expect(itemLabels(r.afterPause.tray)).toContain('Resume sending');
     expect(itemLabels(r.afterPause.tray)).toContain('Sending paused');
-    expect(r.afterPause.tray.tooltip).toBe(`Relay running on 127.0.0.1:${port}\nSending paused`);
+    expect(r.afterPause.tray.tooltip).toBe(`Relay running on ${MAIL_HOST}:${port}\nSending paused`);
     expect(r.afterPause.tray.image).toBe('tray-attention.png');
     // The window heard about it at once, not at the next poll.
     expect(r.afterPause.dashboardPushed).toBe(true);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { Engine } from '../../src/main/engine/engine.ts';
+import { Engine, type RelayOptions } from '../../src/main/engine/engine.ts';
 import { LiveStatus } from '../../src/main/engine/live-status.ts';
 import { silentLogger } from '../../src/main/engine/log.ts';
 import { createHandlers } from '../../src/main/ipc/handlers/index.ts';
@@ -31,13 +31,16 @@ export const rendererBuilt = fs.existsSync(path.join(RENDERER_DIR, 'index.html')
  * loopback port, one sending domain, and sending paused (the direct route would ask
  * the machine's DNS; a test that sends sets up a loopback smarthost first).
  */
-export async function startAppEngine(prefix: string): Promise<{ engine: Engine; dataDir: string; relayPort: number }> {
+export async function startAppEngine(
+  prefix: string,
+  relayOptions: RelayOptions = {},
+): Promise<{ engine: Engine; dataDir: string; relayPort: number }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const engine = new Engine({ dataDir, secretStore: 'file', log: silentLogger });
   engine.settings.set('relay.port', 0);
   engine.settings.set('delivery.paused', true);
   engine.domains.add('example.com');
-  const relay = await engine.start('app', { authFailureDelayMs: 10 });
+  const relay = await engine.start('app', { authFailureDelayMs: 10, ...relayOptions });
   return { engine, dataDir, relayPort: relay.port };
 }
 

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Engine } from '../../src/main/engine/engine.ts';
-import { silentLogger } from '../../src/main/engine/log.ts';
+import { Engine, type RelayOptions } from '../../src/main/engine/engine.ts';
+import { type Logger, silentLogger } from '../../src/main/engine/log.ts';
 
 export function tempDir(prefix = 'mailroom-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -20,17 +20,21 @@ export interface RunningRelay {
 
 /** A real engine on a temp data folder with a file secret store, relay on a free loopback port. */
 export async function startRelay(
-  opts: { domains?: string[]; settings?: Record<string, string>; authFailureDelayMs?: number } = {},
+  opts: { domains?: string[]; settings?: Record<string, string>; log?: Logger } & RelayOptions = {},
 ): Promise<RunningRelay> {
   const dir = tempDir();
-  const engine = new Engine({ dataDir: dir, secretStore: 'file', log: silentLogger });
+  const engine = new Engine({ dataDir: dir, secretStore: 'file', log: opts.log ?? silentLogger });
   engine.settings.set('relay.port', 0);
   // Relay tests only look at what was queued: nothing leaves (and no DNS query is made)
   // unless a test turns sending on and points it at loopback peers.
   engine.settings.set('delivery.paused', true);
   for (const [k, v] of Object.entries(opts.settings ?? {})) engine.settings.setFromText(k, v);
   for (const d of opts.domains ?? ['example.com']) engine.domains.add(d);
-  const address = await engine.start('serve', { authFailureDelayMs: opts.authFailureDelayMs ?? 10 });
+  const address = await engine.start('serve', {
+    authFailureDelayMs: opts.authFailureDelayMs ?? 10,
+    loginBlockMs: opts.loginBlockMs,
+    loginTimeoutMs: opts.loginTimeoutMs,
+  });
   const username = engine.settings.get('relay.username');
   const password = (await engine.secrets.get('relay.password')) as string;
   return {

@@ -206,10 +206,11 @@ describe('relay refuses what it must, with the right codes, and stores nothing',
     await c.waitClosed();
   });
 
-  it('421 when the relay already has its maximum number of clients', async () => {
+  it('421 when the relay already has its maximum number of logged-in clients', async () => {
     relay = await startRelay({ settings: { 'relay.maxClients': '2' } });
-    const a = await session(relay, false);
-    const b = await session(relay, false);
+    // (Connections that have not logged in give way instead: see relay-guard.test.ts.)
+    const a = await session(relay);
+    const b = await session(relay);
     const c = await RawSmtp.connect(relay.port);
     const r = await c.reply();
     expect(r?.code).toBe(421);

@@ -45,9 +45,11 @@ function dashboard(opts: { running?: boolean; warnings?: Warning[] } = {}): Dash
         host: '127.0.0.1',
         port: 2525,
         address: '127.0.0.1:2525',
+        listening: ['127.0.0.1'],
         running: opts.running ?? true,
         runningPid: 1,
         username: 'mailroom',
+        loginBlock: null,
       },
       secretStore: 'file',
       sendingDomains: ['example.com'],
@@ -169,6 +171,25 @@ describe('tray menu', () => {
     expect(trayStatus(d, RUNNING)).toEqual([
       'Relay running on 127.0.0.1:2525',
       'Your provider refused Mailroom’s login',
+    ]);
+    expect(trayIconKind(d, RUNNING)).toBe('attention');
+  });
+
+  it('says when someone is guessing the relay password (mail programs here cannot log in meanwhile)', () => {
+    const d = dashboard({
+      warnings: [
+        {
+          kind: 'relay-password-guessing',
+          severity: 'error',
+          title: 'Someone is guessing your relay password',
+          message: '10 wrong relay passwords came from a program on this computer.',
+          action: { label: 'Local relay settings', route: '/settings/relay' },
+        },
+      ],
+    });
+    expect(trayStatus(d, RUNNING)).toEqual([
+      'Relay running on 127.0.0.1:2525',
+      'Someone is guessing your relay password',
     ]);
     expect(trayIconKind(d, RUNNING)).toBe('attention');
   });

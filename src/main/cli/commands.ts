@@ -1,9 +1,11 @@
+import type { StatusReport } from '../../shared/domain/delivery.ts';
 import { isSecretName, SECRET_NAMES, SECRETS } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import { Engine } from '../engine/engine.ts';
 import { runningEngine } from '../engine/engine-lock.ts';
 import { resolveDataDir } from '../engine/paths.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
+import { hostPort, mailProgramHost } from '../relay/relay-address.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
 import * as delivery from './delivery-commands.ts';
 import { dns } from './dns-commands.ts';
@@ -74,6 +76,7 @@ async function serve(opts: CliOptions, out: Out): Promise<number> {
     event: 'listening',
     host: address.host,
     port: address.port,
+    listening: address.listening,
     username: user,
     dataDir: engine.paths.dataDir,
   };
@@ -81,7 +84,7 @@ async function serve(opts: CliOptions, out: Out): Promise<number> {
   process.stdout.write(
     out.json
       ? `${JSON.stringify(event)}\n`
-      : `Mailroom relay listening on ${address.host}:${address.port} (user ${user}; data folder ${engine.paths.dataDir}). Press Ctrl+C to stop.\n`,
+      : `Mailroom relay listening on ${address.listening.map((h) => hostPort(h, address.port)).join(' and ')} (mail programs: server ${mailProgramHost(address)}, port ${address.port}, user ${user}; data folder ${engine.paths.dataDir}). Press Ctrl+C to stop.\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -96,6 +99,13 @@ async function serve(opts: CliOptions, out: Out): Promise<number> {
   return 0;
 }
 
+function loginBlockLine(b: NonNullable<StatusReport['relay']['loginBlock']>): string {
+  const until = new Date(b.until).toLocaleTimeString();
+  return b.active
+    ? `REFUSED from ${b.client} until ${until}: someone is guessing the relay password (${b.failures} wrong passwords). A mail program with an old password does this too. If in doubt: mailroom relay credentials --rotate`
+    : `were refused from ${b.client} until ${until} after ${b.failures} wrong passwords; accepted again now`;
+}
+
 function status(engine: Engine, out: Out): number {
   const s = engine.status();
   const counts = Object.entries(s.deliveries)
@@ -105,8 +115,9 @@ function status(engine: Engine, out: Out): number {
     out,
     s,
     [
-      `Relay:            ${s.relay.address} (${s.relay.running ? `running, process ${s.relay.runningPid}` : 'not running'})`,
+      `Relay:            ${s.relay.address} (${s.relay.running ? `running, process ${s.relay.runningPid}; listening on ${s.relay.listening.map((h) => hostPort(h, s.relay.port)).join(' and ')}` : 'not running'})`,
       `Relay user:       ${s.relay.username ?? '(not created yet; it is made on first start)'}`,
+      ...(s.relay.loginBlock ? [`Relay logins:     ${loginBlockLine(s.relay.loginBlock)}`] : []),
       `Sending domains:  ${s.sendingDomains.join(', ') || '(none: add one with "mailroom domains add example.com")'}`,
       `Secrets kept in:  ${s.secretStore}`,
       `Data folder:      ${s.dataDir}`,

@@ -12,12 +12,48 @@ export function startOfLocalDay(now: number): number {
 
 /** The dashboard: status, today's outcomes, and the warnings that need the user. */
 export function buildDashboard(engine: Engine, engineState: EngineState, now = Date.now()): Dashboard {
-  const status = engine.status();
+  const status = engine.status(now);
   return {
     status,
     today: todayCounts(engine.db, startOfLocalDay(now)),
     warnings: warningsFor(engine, status, engineState),
     at: now,
+  };
+}
+
+/** A time of day in the main process's zone (the user's computer), e.g. "14:05". */
+function clock(ms: number): string {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * Someone kept getting the relay password wrong, so the relay refuses logins from
+ * there for a while. From this computer that means every program on it, the user's own
+ * mail programs too: say so plainly, say when it ends, and what to do.
+ */
+function passwordGuessingWarning(block: Dashboard['status']['relay']['loginBlock']): Warning | null {
+  if (!block) return null;
+  const action = { label: 'Local relay settings', route: '/settings/relay' } as const;
+  const count = `${block.failures.toLocaleString('en')} wrong relay password${block.failures === 1 ? '' : 's'}`;
+  const cause =
+    'If you made a new relay password recently, a mail program that still has the old one causes this: type the new one into it. If you did not, make a new password.';
+  if (!block.active) {
+    return {
+      kind: 'relay-password-guessing',
+      severity: 'warning',
+      title: 'Someone was guessing your relay password',
+      message: `After ${count} from ${block.thisComputer ? 'a program on this computer' : block.client}, Mailroom refused relay logins from ${block.thisComputer ? 'this computer' : 'there'} until ${clock(block.until)}. Mail programs can log in again. ${cause}`,
+      action,
+    };
+  }
+  return {
+    kind: 'relay-password-guessing',
+    severity: 'error',
+    title: 'Someone is guessing your relay password',
+    message: block.thisComputer
+      ? `${count} came from a program on this computer. To keep your mail safe, Mailroom refuses every relay login from this computer until ${clock(block.until)}, your own mail programs’ too: they keep their mail in the Outbox and can send again after that. ${cause} Also check this computer for programs you do not know.`
+      : `${count} came from ${block.client}. Mailroom refuses relay logins from there until ${clock(block.until)}. ${cause}`,
+    action,
   };
 }
 
@@ -45,6 +81,8 @@ function warningsFor(engine: Engine, status: Dashboard['status'], engineState: E
       action: { label: 'Relay settings', route: '/settings/relay' },
     });
   }
+  const guessing = passwordGuessingWarning(status.relay.loginBlock);
+  if (guessing) out.push(guessing);
   if (s['delivery.paused']) {
     out.push({
       kind: 'sending-paused',

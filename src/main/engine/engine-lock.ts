@@ -7,7 +7,8 @@ export interface EngineInfo {
   pid: number;
   kind: 'serve' | 'app';
   startedAt: string;
-  relay: { host: string; port: number } | null;
+  /** `listening` is absent in an engine.json written before the relay listened on ::1 too. */
+  relay: { host: string; port: number; listening?: string[] } | null;
 }
 
 /**

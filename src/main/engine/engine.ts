@@ -15,7 +15,10 @@ import { DeliveryQueue } from '../queue/delivery-queue.ts';
 import { Enqueuer } from '../queue/enqueue.ts';
 import { GroupCommitter } from '../queue/group-commit.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
-import { type RelayAddress, type RelayDeps, RelayServer } from '../relay/relay-server.ts';
+import { type LoginBlock, LoginBlocks } from '../relay/login-blocks.ts';
+import { clientLabel, LoginGuard, THIS_COMPUTER } from '../relay/login-guard.ts';
+import { hostPort, mailProgramHost, type RelayAddress } from '../relay/relay-address.ts';
+import { type RelayDeps, RelayServer } from '../relay/relay-server.ts';
 import { createSecretStore, type SecretStore } from '../secrets/secret-store.ts';
 import { SettingsService } from '../settings/settings-service.ts';
 import { EngineLock, runningEngine } from './engine-lock.ts';
@@ -27,6 +30,19 @@ export interface EngineOptions {
   secretStore: SecretStoreKind;
   log?: Logger;
 }
+
+/** The relay's timings; the defaults are for people, tests make them short. */
+export interface RelayOptions {
+  /** Pause after the first recent failed login from a client; it doubles with each further one (default 1 s). */
+  authFailureDelayMs?: number;
+  /** How long a client that keeps guessing the password is refused the first time (default 5 minutes). */
+  loginBlockMs?: number;
+  /** How long a connection may take to log in (default 30 s). */
+  loginTimeoutMs?: number;
+}
+
+/** After a login block ends, the dashboard keeps saying what happened for this long. */
+export const LOGIN_BLOCK_QUIET_MS = 15 * 60_000;
 
 /**
  * The engine's services over one data folder. Opening it is cheap and safe while
@@ -43,6 +59,7 @@ export class Engine {
   readonly dns: DnsService;
   readonly queue: DeliveryQueue;
   readonly pauses: RoutePauses;
+  readonly loginBlocks: LoginBlocks;
   readonly log: Logger;
   private running: {
     lock: EngineLock;
@@ -65,10 +82,11 @@ export class Engine {
     this.dns = new DnsService(this.db, this.settings, this.domains, this.dkim);
     this.queue = new DeliveryQueue(this.db, new Enqueuer(this.db));
     this.pauses = new RoutePauses(this.db);
+    this.loginBlocks = new LoginBlocks(this.db);
   }
 
   /** Takes the engine lock, makes sure relay credentials exist, and starts the relay and the dispatcher. */
-  async start(kind: 'serve' | 'app', relayOptions: { authFailureDelayMs?: number } = {}): Promise<RelayAddress> {
+  async start(kind: 'serve' | 'app', relayOptions: RelayOptions = {}): Promise<RelayAddress> {
     if (this.running) throw new Error('engine already started');
     const lock = EngineLock.acquire(this.paths, kind);
     try {
@@ -83,6 +101,12 @@ export class Engine {
         log: this.log,
       });
       const committer = new GroupCommitter(new Enqueuer(this.db), () => dispatcher.wake());
+      const guard = new LoginGuard({
+        log: this.log,
+        store: this.loginBlocks,
+        firstDelayMs: relayOptions.authFailureDelayMs,
+        blockMs: relayOptions.loginBlockMs,
+      });
       const relayDeps: RelayDeps = {
         paths: this.paths,
         settings: this.settings,
@@ -90,7 +114,8 @@ export class Engine {
         secrets: this.secrets,
         committer,
         log: this.log,
-        ...relayOptions,
+        guard,
+        loginTimeoutMs: relayOptions.loginTimeoutMs,
       };
       const relay = new RelayServer(relayDeps);
       dispatcher.start();
@@ -98,12 +123,16 @@ export class Engine {
       try {
         address = await relay.start();
       } catch (err) {
+        guard.close();
         await dispatcher.stop(0);
         throw err;
       }
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
       this.running = { lock, kind, relay, relayDeps, dispatcher };
-      this.log.info('relay listening', { address: `${address.host}:${address.port}`, secrets: this.secrets.label });
+      this.log.info('relay listening', {
+        address: address.listening.map((h) => hostPort(h, address.port)).join(' '),
+        secrets: this.secrets.label,
+      });
       return address;
     } catch (err) {
       lock.release();
@@ -161,7 +190,7 @@ export class Engine {
         startedAt: new Date().toISOString(),
         relay: address,
       });
-      this.log.info('relay moved', { address: `${address.host}:${address.port}` });
+      this.log.info('relay moved', { address: address.listening.map((h) => hostPort(h, address.port)).join(' ') });
       await old.stop(10_000);
     });
   }
@@ -176,7 +205,10 @@ export class Engine {
 
   /** Where the relay listens now: this process's, another process's (mailroom serve), or null. */
   relayAddress(): RelayAddress | null {
-    return this.running?.relay.address ?? runningEngine(this.paths)?.relay ?? null;
+    const own = this.running?.relay.address;
+    if (own) return own;
+    const other = runningEngine(this.paths)?.relay;
+    return other ? { ...other, listening: other.listening ?? [other.host] } : null;
   }
 
   /**
@@ -189,6 +221,7 @@ export class Engine {
       if (!running) return;
       this.running = null;
       await running.relay.stop(graceMs);
+      running.relayDeps.guard.close();
       await running.dispatcher.stop(graceMs);
       running.lock.release();
     });
@@ -219,11 +252,12 @@ export class Engine {
     }
   }
 
-  status(): StatusReport {
+  status(now = Date.now()): StatusReport {
     const s = this.settings.all();
     const engine = this.running ? null : runningEngine(this.paths);
     const own = this.running?.relay.address ?? null;
-    const relayAddr = own ?? engine?.relay ?? { host: s['relay.host'], port: s['relay.port'] };
+    const relayAddr: { host: string; port: number; listening?: string[] } = own ??
+      engine?.relay ?? { host: s['relay.host'], port: s['relay.port'] };
     const counts = Object.fromEntries(DELIVERY_STATUSES.map((st) => [st, 0])) as Record<DeliveryStatus, number>;
     for (const row of this.db.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status').all() as {
       status: DeliveryStatus;
@@ -232,22 +266,38 @@ export class Engine {
       counts[row.status] = row.n;
     }
     const messages = this.db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
-    const host = relayAddr.host.includes(':') ? `[${relayAddr.host}]` : relayAddr.host;
+    const host = mailProgramHost(relayAddr);
     return {
       dataDir: this.paths.dataDir,
       relay: {
-        host: relayAddr.host,
+        host,
         port: relayAddr.port,
-        address: `${host}:${relayAddr.port}`,
+        address: hostPort(host, relayAddr.port),
+        listening: own || engine ? (relayAddr.listening ?? [relayAddr.host]) : [],
         running: Boolean(own || engine),
         runningPid: own ? process.pid : (engine?.pid ?? null),
         username: s['relay.username'] || null,
+        loginBlock: this.loginBlock(now),
       },
       secretStore: this.secrets.label,
       sendingDomains: this.domains.list(),
       messages,
       deliveries: counts,
       delivery: this.deliveryStatus(s),
+    };
+  }
+
+  /** A login block running now, or one that ended less than LOGIN_BLOCK_QUIET_MS ago. */
+  private loginBlock(now: number): StatusReport['relay']['loginBlock'] {
+    const b: LoginBlock | null = this.loginBlocks.latest();
+    if (!b || b.blockedUntil + LOGIN_BLOCK_QUIET_MS <= now) return null;
+    return {
+      client: clientLabel(b.client),
+      thisComputer: b.client === THIS_COMPUTER,
+      failures: b.failures,
+      since: b.firstFailureAt,
+      until: b.blockedUntil,
+      active: b.blockedUntil > now,
     };
   }
 

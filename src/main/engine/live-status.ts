@@ -1,7 +1,7 @@
 import type { Dashboard } from '../../shared/domain/dashboard.ts';
 import type { EngineState } from '../../shared/ipc/contract.ts';
 import { buildDashboard } from './dashboard.ts';
-import type { Engine } from './engine.ts';
+import { type Engine, LOGIN_BLOCK_QUIET_MS } from './engine.ts';
 
 /**
  * Pushes the dashboard to the window and the tray when something changed, instead
@@ -26,7 +26,8 @@ export class LiveStatus {
     this.engine = engine;
     this.engineState = engineState;
     this.probe = engine.db.prepare(
-      'SELECT total_changes() AS own, (SELECT data_version FROM pragma_data_version) AS others',
+      `SELECT total_changes() AS own, (SELECT data_version FROM pragma_data_version) AS others,
+         (SELECT max(blocked_until) FROM relay_login_blocks) AS blockedUntil`,
     );
   }
 
@@ -84,10 +85,15 @@ export class LiveStatus {
   }
 
   private changeKey(): string {
-    const p = this.probe.get() as { own: number; others: number };
+    const p = this.probe.get() as { own: number; others: number; blockedUntil: number | null };
     const state = this.engineState();
     // The day matters too: "today" resets at midnight without any write.
-    const day = new Date().toDateString();
-    return `${p.own}:${p.others}:${state.state}:${this.engine.waitingReason() ?? ''}:${day}`;
+    const now = Date.now();
+    const day = new Date(now).toDateString();
+    // So does the clock for a relay login block: its warning changes when the block
+    // ends, and goes when the quiet time after it has passed, without any write.
+    const until = p.blockedUntil ?? 0;
+    const block = until > now ? 'blocked' : until + LOGIN_BLOCK_QUIET_MS > now ? 'quiet' : '';
+    return `${p.own}:${p.others}:${state.state}:${this.engine.waitingReason() ?? ''}:${day}:${block}`;
   }
 }

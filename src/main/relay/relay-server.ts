@@ -11,12 +11,17 @@ import type { DataPaths } from '../engine/paths.ts';
 import type { GroupCommitter } from '../queue/group-commit.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { SettingsService } from '../settings/settings-service.ts';
+import { admit } from './admission.ts';
 import { checkRelayLogin } from './credentials.ts';
 import type { HeaderSummary } from './headers.ts';
 import { type IntakeResult, MessageIntake } from './intake.ts';
+import { clientKey, clientLabel, type LoginGuard, THIS_COMPUTER } from './login-guard.ts';
 import { acceptQuotedLocalParts, quotedAddressRefusal } from './quoted-local-part.ts';
+import { hostPort, listenPlan, type RelayAddress } from './relay-address.ts';
 import { loginAllowed, type RelayConfig, relayConfigFrom } from './relay-config.ts';
 import { checkSenderAddress, senderRefusal } from './sender-check.ts';
+
+export type { RelayAddress } from './relay-address.ts';
 
 export interface RelayDeps {
   paths: DataPaths;
@@ -25,10 +30,12 @@ export interface RelayDeps {
   secrets: SecretStore;
   committer: GroupCommitter;
   log: Logger;
+  /** Counts failed logins per client across connections; one per engine, so a port move keeps the counts. */
+  guard: LoginGuard;
   /** Name in the greeting and Received fields; defaults to the host name. */
   serverName?: string;
-  /** First delay after a failed login; it doubles with every further failure. */
-  authFailureDelayMs?: number;
+  /** How long a connection may take to log in (LOGIN_TIMEOUT_MS; shorter in tests). */
+  loginTimeoutMs?: number;
 }
 
 /** Failed logins allowed per connection; the next one is answered 421 and the connection closed. */
@@ -46,6 +53,15 @@ const MAX_COMMAND_LENGTH = 1000;
 const DEADLINE_GRACE_MS = 30_000;
 /** A socket we have closed is destroyed this long after, whatever the client does. */
 const CLOSE_LINGER_MS = 2000;
+/**
+ * A connection that has not logged in within this long gets 421 and is closed, whatever
+ * it sends meanwhile (NOOP, RSET, EHLO…): otherwise any program on this computer could
+ * hold connections without a password until relay.maxSessionSeconds. Mail programs log
+ * in within a second of connecting; the pauses after three wrong passwords fit easily.
+ */
+const LOGIN_TIMEOUT_MS = 30_000;
+/** Attempts to find a port free on both 127.0.0.1 and ::1 when relay.port is 0. */
+const PORT_PAIR_ATTEMPTS = 5;
 
 type SMTPConnection = SMTPServer['connections'] extends Set<infer C> ? C : never;
 type SmtpError = Error & { responseCode: number };
@@ -56,14 +72,13 @@ function reply(code: number, text: string): SmtpError {
 const SHUTTING_DOWN = '4.3.2 Mailroom is shutting down; try again in a moment';
 const TIME_LIMIT = '4.4.2 Session time limit reached, closing connection; please reconnect';
 
-export interface RelayAddress {
-  host: string;
-  port: number;
-}
-
 /** What the relay keeps per connection, dropped when it closes. */
 interface SessionState {
+  id: string;
   socket: net.Socket;
+  /** Who the connection counts as (clientKey): "this computer" for loopback. */
+  client: string;
+  loggedIn: boolean;
   authFailures: number;
   intake: MessageIntake | null;
   /** The session deadline passed while a transaction was open: close after its reply. */
@@ -78,7 +93,7 @@ export class RelayServer {
   private readonly deps: RelayDeps;
   private readonly name: string;
   private smtp: SMTPServer | null = null;
-  private listener: net.Server | null = null;
+  private listeners: net.Server[] = [];
   private cfg: RelayConfig | null = null;
   private draining = false;
   private readonly sessions = new Map<string, SessionState>();
@@ -147,42 +162,126 @@ export class RelayServer {
     smtp.on('error', (err) => this.deps.log.warn('relay connection error', { error: err.message }));
     this.smtp = smtp;
 
-    // Our own listener, so that during shutdown new connections still get a
-    // proper 421 instead of a refused connection, and so every socket gets a
-    // session deadline (idle timeouts alone do not stop a client that trickles bytes).
-    const listener = net.createServer((socket) => this.onSocket(socket));
-    this.listener = listener;
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, cfg)));
-      listener.listen(cfg.port, cfg.host, () => resolve());
-    });
-    listener.on('error', (err) => this.deps.log.error('relay listener error', { error: err.message }));
-    const addr = listener.address() as net.AddressInfo;
-    this.address = { host: addr.address, port: addr.port };
+    this.address = await this.listenAll(cfg);
     return this.address;
+  }
+
+  /**
+   * Our own listeners, so that during shutdown new connections still get a proper
+   * 421 instead of a refused connection, and so every socket gets a login deadline
+   * and a session deadline (idle timeouts alone do not stop a client that trickles
+   * bytes). For this computer that is 127.0.0.1 and ::1 on the same port: IPv4 first
+   * (relay.port 0 picks the port there), then ::1 on that port. A computer without an
+   * IPv6 loopback runs on 127.0.0.1 alone, and mail programs are told 127.0.0.1.
+   */
+  private async listenAll(cfg: RelayConfig): Promise<RelayAddress> {
+    const plan = listenPlan(cfg.host);
+    for (let attempt = 1; ; attempt++) {
+      const first = await this.listenOn(plan.first, cfg.port).catch((err: NodeJS.ErrnoException) => {
+        throw listenError(err, cfg);
+      });
+      const port = (first.address() as net.AddressInfo).port;
+      const listening = [plan.first];
+      if (plan.ipv6Loopback) {
+        try {
+          this.listeners.push(await this.listenOn('::1', port));
+          listening.push('::1');
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE' && cfg.port === 0 && attempt < PORT_PAIR_ATTEMPTS) {
+            // Another program took this port on ::1 between our two binds: pick again.
+            await new Promise<void>((r) => first.close(() => r()));
+            continue;
+          }
+          this.deps.log.warn(
+            code === 'EADDRINUSE'
+              ? 'relay listens on 127.0.0.1 only: another program uses this port on ::1, so mail programs are told 127.0.0.1 rather than localhost'
+              : 'relay listens on 127.0.0.1 only: this computer has no IPv6 loopback (::1), so mail programs are told 127.0.0.1 rather than localhost',
+            { port, error: code ?? (err as Error).message },
+          );
+        }
+      }
+      this.listeners.unshift(first);
+      return { host: plan.first, port, listening };
+    }
+  }
+
+  private listenOn(host: string, port: number): Promise<net.Server> {
+    const listener = net.createServer((socket) => this.onSocket(socket));
+    return new Promise<net.Server>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ port, host, ipv6Only: host.includes(':') }, () => {
+        listener.off('error', reject);
+        listener.on('error', (err) =>
+          this.deps.log.error('relay listener error', { address: hostPort(host, port), error: err.message }),
+        );
+        resolve(listener);
+      });
+    });
   }
 
   private onSocket(socket: net.Socket): void {
     socket.on('error', () => {}); // smtp-server reports connection errors; a reset must not crash us
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    if (this.draining || !this.smtp) {
-      socket.end(`421 ${SHUTTING_DOWN}\r\n`);
-      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    const smtp = this.smtp;
+    const remote = socket.remoteAddress ?? '';
+    const client = clientKey(remote);
+    const blockedUntil = this.deps.guard.blockedUntil(remote);
+    const refusal =
+      this.draining || !smtp ? SHUTTING_DOWN : blockedUntil ? blockedText(client, blockedUntil) : this.makeRoom(client);
+    if (refusal || !smtp) {
+      refuse(socket, refusal ?? SHUTTING_DOWN);
       return;
     }
     const id = crypto.randomUUID();
-    this.sessions.set(id, { socket, authFailures: 0, intake: null, expired: false });
+    this.sessions.set(id, { id, socket, client, loggedIn: false, authFailures: 0, intake: null, expired: false });
     const deadline = setTimeout(() => this.onDeadline(id), this.cfg?.maxSessionMs ?? 600_000);
     deadline.unref();
-    socket.once('close', () => clearTimeout(deadline));
-    this.smtp.connect(socket, { id });
+    const loginMs = this.deps.loginTimeoutMs ?? LOGIN_TIMEOUT_MS;
+    const loginDeadline = setTimeout(() => this.onLoginTimeout(id, loginMs), loginMs);
+    loginDeadline.unref();
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      clearTimeout(loginDeadline);
+    });
+    smtp.connect(socket, { id });
     const conn = this.connection(id);
     // Quoted local parts ("a b"@example.com) are valid RFC 5321 addresses smtp-server cannot read.
     if (conn && !acceptQuotedLocalParts(conn) && !this.quotedWarned) {
       this.quotedWarned = true;
       this.deps.log.warn('this smtp-server version cannot be taught quoted addresses; they get 501');
     }
+  }
+
+  /** Makes a place for a new connection from `client` (see admit()), or says why there is none. */
+  private makeRoom(client: string): string | null {
+    const open: SessionState[] = [];
+    for (const conn of this.smtp?.connections ?? []) {
+      const state = this.sessions.get(conn.id);
+      if (state) open.push(state);
+    }
+    const { evict, refuse } = admit(open, client, this.cfg?.maxClients ?? Number.POSITIVE_INFINITY);
+    for (const state of evict) this.evict(state);
+    return refuse;
+  }
+
+  private evict(state: SessionState): void {
+    this.connection(state.id)?.send(
+      421,
+      '4.7.0 Closing this connection: it has not logged in, and a new connection needs its place',
+    );
+  }
+
+  private onLoginTimeout(id: string, ms: number): void {
+    const state = this.sessions.get(id);
+    if (!state || state.loggedIn) return;
+    const conn = this.connection(id);
+    if (!conn) return;
+    conn.send(
+      421,
+      `4.7.0 No login within ${Math.round(ms / 1000)} seconds, closing connection; mail programs log in right after connecting`,
+    );
   }
 
   private connection(id: string): SMTPConnection | undefined {
@@ -213,6 +312,10 @@ export class RelayServer {
     if (!loginAllowed(session)) {
       throw reply(538, '5.7.11 Encryption required: use STARTTLS before logging in');
     }
+    // While the client is blocked not even the right password is checked: a guess made
+    // now would tell the guesser nothing, and the block ends by itself.
+    const blockedUntil = this.deps.guard.blockedUntil(session.remoteAddress);
+    if (blockedUntil) throw reply(421, blockedText(clientKey(session.remoteAddress), blockedUntil));
     let ok: boolean;
     try {
       ok = await checkRelayLogin(this.deps.settings, this.deps.secrets, username, password);
@@ -224,18 +327,35 @@ export class RelayServer {
       );
     }
     const state = this.sessions.get(session.id);
+    const remote = session.remoteAddress;
     if (ok) {
-      if (state) state.authFailures = 0;
+      // A block that started while the password was being checked holds for this login too.
+      const until = this.deps.guard.blockedUntil(remote);
+      if (until) throw reply(421, blockedText(clientKey(remote), until));
+      if (state) {
+        state.authFailures = 0;
+        state.loggedIn = true;
+      }
       return username;
     }
-    const failures = (state?.authFailures ?? 0) + 1;
-    if (state) state.authFailures = failures;
+    const connectionFailures = (state?.authFailures ?? 0) + 1;
+    if (state) state.authFailures = connectionFailures;
+    const counted = this.deps.guard.failed(remote);
     // The typed user name is not logged: people paste passwords into the wrong field.
-    this.deps.log.warn('relay login failed', { remote: session.remoteAddress, failures });
-    // A growing pause makes guessing slow; after a few misses the connection goes.
-    const delay = (this.deps.authFailureDelayMs ?? 1000) * 2 ** (failures - 1);
-    await new Promise((r) => setTimeout(r, delay));
-    if (failures >= MAX_AUTH_FAILURES) {
+    // `failures` is the client's running count over all its connections.
+    this.deps.log.warn('relay login failed', {
+      remote,
+      client: clientLabel(clientKey(remote)),
+      failures: counted.failures,
+      recent: counted.recent,
+      onThisConnection: connectionFailures,
+      pauseMs: counted.pauseMs,
+    });
+    // A pause that grows with the client's recent failures, on any connection, makes
+    // guessing slow; after a few misses the connection goes, after more the client.
+    await new Promise((r) => setTimeout(r, counted.pauseMs));
+    if (counted.blockedUntil) throw reply(421, blockedText(clientKey(remote), counted.blockedUntil));
+    if (connectionFailures >= MAX_AUTH_FAILURES) {
       throw reply(421, '4.7.0 Too many failed logins, closing connection');
     }
     throw reply(
@@ -412,9 +532,9 @@ export class RelayServer {
       }
       for (const conn of smtp.connections) conn.send(421, SHUTTING_DOWN);
     }
-    const listener = this.listener;
-    if (listener) {
-      const closed = new Promise<void>((r) => listener.close(() => r()));
+    const listeners = this.listeners;
+    if (listeners.length > 0) {
+      const closed = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       // Clients that do not hang up after our 421 must not hold the shutdown.
       const linger = setTimeout(() => {
         for (const socket of this.sockets) socket.destroy();
@@ -422,9 +542,22 @@ export class RelayServer {
       await closed;
       clearTimeout(linger);
     }
-    this.listener = null;
+    this.listeners = [];
     this.smtp = null;
   }
+}
+
+/** Answers 421 at once and closes: the socket never reaches smtp-server. */
+function refuse(socket: net.Socket, text: string): void {
+  socket.end(`421 ${text}\r\n`);
+  setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+}
+
+/** The 421 for a blocked client: what is happening, for how long, and what to check. */
+function blockedText(client: string, until: number): string {
+  const minutes = Math.max(1, Math.ceil((until - Date.now()) / 60_000));
+  const who = client === THIS_COMPUTER ? 'this computer' : 'your address';
+  return `4.7.0 Too many wrong passwords from ${who}: Mailroom refuses relay logins from it for ${minutes} more minute${minutes === 1 ? '' : 's'}. Then check the password in your mail program (Mailroom, Settings, Local relay)`;
 }
 
 function listenError(err: NodeJS.ErrnoException, cfg: RelayConfig): MailroomError {

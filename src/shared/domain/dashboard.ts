@@ -21,6 +21,7 @@ export type AppRoute = z.infer<typeof appRouteSchema>;
 export const WARNING_KINDS = [
   'relay-down',
   'relay-elsewhere',
+  'relay-password-guessing',
   'sending-paused',
   'route-paused',
   'route-not-configured',

@@ -18,12 +18,30 @@ export type MessageSource = (typeof MESSAGE_SOURCES)[number];
 export const statusReportSchema = z.object({
   dataDir: z.string(),
   relay: z.object({
+    /** The server name for a mail program: "localhost" when the relay answers on 127.0.0.1 and ::1, else the address. */
     host: z.string(),
     port: z.number(),
+    /** host:port as a mail program would use it. */
     address: z.string(),
+    /** Every address the running relay listens on (127.0.0.1 and ::1 by default); empty when it is not running. */
+    listening: z.array(z.string()),
     running: z.boolean(),
     runningPid: z.number().nullable(),
     username: z.string().nullable(),
+    /** Logins refused because someone kept guessing the relay password: now, or until a while ago. */
+    loginBlock: z
+      .object({
+        /** Who was refused, in words: "this computer (127.0.0.1 and ::1)" or an address. */
+        client: z.string(),
+        /** Every program on this computer was refused, the user's own mail programs too. */
+        thisComputer: z.boolean(),
+        failures: z.number(),
+        /** First counted failure (ms since the epoch). */
+        since: z.number(),
+        until: z.number(),
+        active: z.boolean(),
+      })
+      .nullable(),
   }),
   secretStore: z.string(),
   sendingDomains: z.array(z.string()),

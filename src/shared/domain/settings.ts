@@ -90,7 +90,7 @@ export const SETTINGS = {
     'string',
     hostLiteral,
     '127.0.0.1',
-    'Address the local relay listens on. Anything other than a loopback address also needs relay.allowRemote=true and a TLS certificate.',
+    'Address the local relay listens on. The default, 127.0.0.1 (or "localhost"), means this computer: the relay then listens on ::1 too, where the computer has it, so "localhost" works in every mail program. Anything other than a loopback address also needs relay.allowRemote=true and a TLS certificate.',
   ),
   'relay.port': def('integer', port, 2525, 'Port the local relay listens on (0 picks any free port, for tests).'),
   'relay.allowRemote': def(
@@ -127,7 +127,7 @@ export const SETTINGS = {
     'integer',
     z.number().int().min(1).max(10000),
     100,
-    'Most simultaneous relay connections; more get 421.',
+    'Most simultaneous relay connections. A newcomer pushes out the oldest connection that has not logged in yet; only when all have logged in does it get 421.',
   ),
   'relay.maxSessionSeconds': def(
     'integer',

@@ -54,7 +54,7 @@ const deliveryIds = z.strictObject({ ids: z.array(z.number().int().positive()).m
 
 /** What mail programs need to send through the relay. The password itself never crosses IPC. */
 export const relayDetailsSchema = z.object({
-  /** The address to type into a mail program (127.0.0.1 rather than "localhost", which may mean ::1). */
+  /** The server to type into a mail program: "localhost" when the relay answers on 127.0.0.1 and ::1, else 127.0.0.1. */
   host: z.string(),
   port: z.number(),
   running: z.boolean(),

@@ -2,6 +2,7 @@ import { MailroomError } from '../../../shared/errors.ts';
 import type { RelayDetails } from '../../../shared/ipc/contract.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { ensureRelayCredentials } from '../../relay/credentials.ts';
+import { mailProgramHost } from '../../relay/relay-address.ts';
 import { sendRelayTest } from '../../relay/send-test.ts';
 import type { HandlerContext } from './index.ts';
 
@@ -10,10 +11,10 @@ const CLIPBOARD_SECONDS = 60;
 
 async function details(engine: Engine): Promise<RelayDetails> {
   const address = engine.relayAddress();
-  const host = address?.host ?? engine.settings.get('relay.host');
   return {
-    // Mail programs resolve "localhost" to ::1 first on some systems; the relay listens on 127.0.0.1.
-    host: host === 'localhost' ? '127.0.0.1' : host,
+    // "localhost" only while the relay answers on both 127.0.0.1 and ::1: mail programs on
+    // Windows and macOS try ::1 first.
+    host: mailProgramHost(address ?? { host: engine.settings.get('relay.host') }),
     port: address?.port ?? engine.settings.get('relay.port'),
     running: address !== null,
     username: engine.settings.get('relay.username') || null,

@@ -19,15 +19,15 @@ export function RelayMailProgramSteps({ details }: { details: RelayDetails }) {
       </Text>
       <Tabs defaultValue="outlook" keepMounted={false}>
         <Tabs.List>
-          <Tabs.Tab value="outlook">Outlook</Tabs.Tab>
+          <Tabs.Tab value="outlook">Classic Outlook</Tabs.Tab>
           <Tabs.Tab value="thunderbird">Thunderbird</Tabs.Tab>
           <Tabs.Tab value="apple">Apple Mail</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="outlook" pt="md">
           <Steps>
             <List.Item>
-              In Outlook, choose <b>File → Account Settings → Account Settings…</b>, select your email account and
-              choose <b>Change…</b> (in newer versions: <b>File → Account Settings → Server Settings</b>).
+              In classic Outlook, choose <b>File → Account Settings → Account Settings…</b>, select your email account
+              and choose <b>Change…</b> (in newer versions: <b>File → Account Settings → Server Settings</b>).
             </List.Item>
             <List.Item>
               Under the <b>Outgoing (SMTP) server</b>, type {host} as the server. Choose <b>More Settings…</b> if you do

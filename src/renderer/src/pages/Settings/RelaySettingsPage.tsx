@@ -4,6 +4,7 @@ import { call, subscribe } from '../../lib/ipc.ts';
 import { hrefOf } from '../../lib/router.ts';
 import { useLoad } from '../../lib/use-load.ts';
 import { RelayMailProgramSteps } from './RelayMailProgramSteps.tsx';
+import { RelayMailPrograms } from './RelayMailPrograms.tsx';
 import { RelayPortForm } from './RelayPortForm.tsx';
 import { RelayTestMessage } from './RelayTestMessage.tsx';
 import { RelayValues } from './RelayValues.tsx';
@@ -22,7 +23,7 @@ export function RelaySettingsPage() {
   return (
     <SettingsFrame
       title="Local relay"
-      intro="Mail programs on this computer send through Mailroom with these values. Type them into the outgoing mail (SMTP) server settings of Outlook, Thunderbird or Apple Mail."
+      intro="Mail programs on this computer send through Mailroom with these values. Type them into the outgoing mail (SMTP) server settings of classic Outlook, Thunderbird, Apple Mail or eM Client."
     >
       {!relay && details.error && <LoadFailed what="the relay settings" error={details.error} onRetry={reload} />}
       {!relay && !details.error && <Loading label="Loading the relay settings" />}
@@ -45,6 +46,7 @@ export function RelaySettingsPage() {
           )}
           <RelayValues details={relay} onChange={details.set} />
           <RelayMailProgramSteps details={relay} />
+          <RelayMailPrograms />
           {domains.error && !domains.data ? (
             <LoadFailed what="your sending domains" error={domains.error} onRetry={domains.reload} />
           ) : domains.data ? (

@@ -18,6 +18,13 @@ export function RelayValues({ details, onChange }: { details: RelayDetails; onCh
         <Table.Tbody>
           <Row label="Server">
             <Value testId="relay-host" value={details.host} copyLabel="server name" />
+            <Text size="sm" c="dimmed" data-testid="relay-host-note">
+              {details.host === 'localhost'
+                ? 'This computer. Mailroom answers on both of its addresses (127.0.0.1 and ::1), whichever your mail program tries.'
+                : details.host === '127.0.0.1'
+                  ? 'This computer’s own address. (Mailroom does not answer on ::1 here, so “localhost” might not reach it.)'
+                  : 'The address Mailroom listens on.'}
+            </Text>
           </Row>
           <Row label="Port">
             <Value testId="relay-port" value={String(details.port)} copyLabel="port" />
