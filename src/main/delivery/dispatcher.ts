@@ -598,7 +598,7 @@ export class Dispatcher {
             return await SmtpHop.open({
               ...target,
               security: 'none',
-              plainTextBecause: `${because}; sent in plain text instead, as mail servers do when opportunistic TLS fails`,
+              plainTextBecause: `${because}, so Mailroom connected again without TLS, as Postfix does`,
             });
           } catch (plainErr) {
             const v = this.openFailure(plainErr, label);
