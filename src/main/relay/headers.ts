@@ -10,7 +10,7 @@ export interface HeaderSummary {
   /** The address in Sender:, lower-cased, or null when there is no Sender: field. */
   senderAddress: string | null;
   /**
-   * Addresses a reader may show next to the real ones in From: or Sender:: written in a
+   * Addresses a reader may show next to the real ones in From: or Sender:, written in a
    * display name, a comment or a quoted local part (`"x@other.example" <you@yours>`).
    */
   shownAddresses: string[];
@@ -102,8 +102,12 @@ export function summariseHeaders(raw: Buffer): HeaderSummary {
   }
   if (fromMailboxes.length > 1 && senderRaw === undefined) {
     // RFC 5322 §3.6.2 requires Sender: then, and readers show it as the one who sent the message.
-    const list = fromMailboxes.map((m) => cut(m.address)).join(', ');
-    malformed ??= `its From: header names ${fromMailboxes.length} addresses (${list}) and there is no Sender: header; with more than one author, a Sender: header must say which one sent the message. Add one, such as: Sender: ${cut(fromMailboxes[0]?.address ?? '')}, or keep one address in From:`;
+    const list = fromMailboxes
+      .slice(0, 3)
+      .map((m) => cut(m.address))
+      .join(', ');
+    const more = fromMailboxes.length > 3 ? ', ...' : '';
+    malformed ??= `its From: header names ${fromMailboxes.length} addresses (${list}${more}) and there is no Sender: header; with more than one author, a Sender: header must say which one sent the message. Add one, such as: Sender: ${cut(fromMailboxes[0]?.address ?? '')}, or keep one address in From:`;
   }
   const lower = (m: Mailbox) => m.address.toLowerCase();
   const messageId = first('message-id') ?? null;
