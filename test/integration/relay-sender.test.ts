@@ -106,4 +106,23 @@ describe('the relay refuses a From: or Sender: that could be read as another sen
     const results = await verifyDkim(data, { [rec.name]: rec.value });
     expect(results.map((v) => [v.domain, v.ok])).toEqual([['example.com', true]]);
   });
+
+  it('signs with the domain of the From: address, not the envelope sender, when a name stands before it', async () => {
+    const r = await start();
+    r.engine.domains.add('brand.example');
+    const rec = await r.engine.dkim.generate('brand.example');
+    await r.engine.dkim.generate('example.com');
+    // The envelope sender (bounces) is at one sending domain, the From: at another: DMARC
+    // aligns with the From: domain, so that is the key that must sign.
+    const out = await swaks(r, {
+      from: 'bounces@example.com',
+      to: 'customer@example.org',
+      extra: ['--header', 'From: Brand Shop <news@brand.example>', '--header', 'Subject: Aligned'],
+    });
+    expect(out).toMatch(/<- {2}250 2\.0\.0 Ok: queued as/);
+    await settled(r, ['delivered']);
+    const data = sink?.messages[0]?.data as Buffer;
+    const results = await verifyDkim(data, { [rec.name]: rec.value });
+    expect(results.map((v) => [v.domain, v.ok])).toEqual([['brand.example', true]]);
+  });
 });

@@ -5,6 +5,7 @@ import type { Db } from '../db/connection.ts';
 import type { DkimService } from '../dkim/dkim-service.ts';
 import type { DkimSigner } from '../dkim/sign.ts';
 import { domainOfAddress } from '../domains/domains-service.ts';
+import { summariseHeaders } from '../relay/headers.ts';
 import { inspectMessage, normaliseLineEndings, prepareForHop } from './prepare-message.ts';
 import type { HopCapabilities } from './smtp-hop.ts';
 
@@ -136,10 +137,18 @@ export class MessageLoader {
     const row = this.select.get(id) as MessageRow | undefined;
     if (!row) throw new Error(`message ${id} is not in the database`);
     const raw = row.body ?? (await fs.promises.readFile(path.join(this.dataDir, row.spoolPath as string)));
-    // Sign with the key of the domain in From: (what DMARC aligns with); a message with
-    // no usable From falls back to the envelope sender's domain.
-    const domain = domainOfAddress(row.headerFrom ?? '') ?? domainOfAddress(row.mailFrom);
+    // Sign with the key of the domain in From: (what DMARC aligns with), read from the
+    // bytes that leave: the stored header_from is the decoded text the log shows
+    // ("Shop <news@shop.example>"), not an address. A message with no usable From falls
+    // back to the envelope sender's domain.
+    const domain = domainOfAddress(firstFromAddress(raw) ?? '') ?? domainOfAddress(row.mailFrom);
     const signer = domain ? await this.dkim.signerFor(domain) : null;
     return new OutgoingMessage(row, raw, signer, domain);
   }
+}
+
+/** The first address in the message's From: field, read with the relay's strict reader, or null. */
+export function firstFromAddress(raw: Buffer): string | null {
+  const end = raw.indexOf('\r\n\r\n');
+  return summariseHeaders(end < 0 ? raw : raw.subarray(0, end + 2)).fromAddresses[0] ?? null;
 }
