@@ -1,5 +1,6 @@
 import { isSecretName, SECRET_NAMES, SECRETS } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
+import { explainStorageError } from '../engine/data-folder.ts';
 import { Engine } from '../engine/engine.ts';
 import { runningEngine } from '../engine/engine-lock.ts';
 import { resolveDataDir } from '../engine/paths.ts';
@@ -55,6 +56,10 @@ async function withEngine(opts: CliOptions, fn: (engine: Engine) => Promise<numb
   const engine = openEngine(opts);
   try {
     return await fn(engine);
+  } catch (err) {
+    // Damage found only while reading (a corrupt page deep in the log) gets the same
+    // sentence with the path and the fix as damage found when opening.
+    throw explainStorageError(err, engine.paths);
   } finally {
     await engine.close();
   }
@@ -67,7 +72,7 @@ async function serve(opts: CliOptions, out: Out): Promise<number> {
     address = await engine.start('serve');
   } catch (err) {
     await engine.close();
-    throw err;
+    throw explainStorageError(err, engine.paths);
   }
   const user = engine.settings.get('relay.username');
   const event = {

@@ -4,7 +4,7 @@ import type { DeliveryStatus, StatusReport } from '../../shared/domain/delivery.
 import { DELIVERY_STATUSES } from '../../shared/domain/delivery.ts';
 import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
 import type { Settings } from '../../shared/domain/settings.ts';
-import { type Db, openDatabase } from '../db/connection.ts';
+import type { Db } from '../db/connection.ts';
 import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts';
 import { MessageLoader } from '../delivery/outgoing-message.ts';
 import { RoutePauses } from '../delivery/route-pauses.ts';
@@ -18,6 +18,7 @@ import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { type RelayAddress, type RelayDeps, RelayServer } from '../relay/relay-server.ts';
 import { createSecretStore, type SecretStore } from '../secrets/secret-store.ts';
 import { SettingsService } from '../settings/settings-service.ts';
+import { openDataFolder } from './data-folder.ts';
 import { EngineLock, runningEngine } from './engine-lock.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
@@ -55,8 +56,8 @@ export class Engine {
   constructor(opts: EngineOptions) {
     this.paths = dataPaths(opts.dataDir);
     this.log = opts.log ?? createLogger();
-    fs.mkdirSync(this.paths.spoolTmp, { recursive: true, mode: 0o700 });
-    this.db = openDatabase(this.paths.database);
+    // Checks the folder first: one that lost its database is refused, never started afresh.
+    this.db = openDataFolder(this.paths);
     this.settings = new SettingsService(this.db);
     this.domains = new DomainsService(this.db);
     const installId = this.db.prepare("SELECT value FROM meta WHERE key = 'install_id'").pluck().get() as string;
