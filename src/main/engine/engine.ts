@@ -16,6 +16,7 @@ import { Enqueuer } from '../queue/enqueue.ts';
 import { GroupCommitter } from '../queue/group-commit.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { type RelayAddress, type RelayDeps, RelayServer } from '../relay/relay-server.ts';
+import { RetentionCleaner } from '../retention/cleaner.ts';
 import { createSecretStore, type SecretStore } from '../secrets/secret-store.ts';
 import { SettingsService } from '../settings/settings-service.ts';
 import { openDataFolder } from './data-folder.ts';
@@ -44,6 +45,8 @@ export class Engine {
   readonly dns: DnsService;
   readonly queue: DeliveryQueue;
   readonly pauses: RoutePauses;
+  /** Removes old message bodies and log rows; runs on its own only while this process runs the engine. */
+  readonly retention: RetentionCleaner;
   readonly log: Logger;
   private running: {
     lock: EngineLock;
@@ -66,6 +69,12 @@ export class Engine {
     this.dns = new DnsService(this.db, this.settings, this.domains, this.dkim);
     this.queue = new DeliveryQueue(this.db, new Enqueuer(this.db));
     this.pauses = new RoutePauses(this.db);
+    this.retention = new RetentionCleaner({
+      db: this.db,
+      dataDir: this.paths.dataDir,
+      settings: this.settings,
+      log: this.log,
+    });
   }
 
   /** Takes the engine lock, makes sure relay credentials exist, and starts the relay and the dispatcher. */
@@ -104,6 +113,8 @@ export class Engine {
       }
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
       this.running = { lock, kind, relay, relayDeps, dispatcher };
+      // Only the process holding the engine lock cleans up, so two never race over a file.
+      this.retention.start();
       this.log.info('relay listening', { address: `${address.host}:${address.port}`, secrets: this.secrets.label });
       return address;
     } catch (err) {
@@ -189,6 +200,7 @@ export class Engine {
       const running = this.running;
       if (!running) return;
       this.running = null;
+      await this.retention.stop();
       await running.relay.stop(graceMs);
       await running.dispatcher.stop(graceMs);
       running.lock.release();

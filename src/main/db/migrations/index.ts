@@ -3,6 +3,7 @@ import { sql as delivery } from './002_delivery.ts';
 import { sql as logIndexes } from './003_log_indexes.ts';
 import { sql as domainSetup } from './004_domain_setup.ts';
 import { sql as recordsShown } from './005_records_shown.ts';
+import { sql as retention } from './006_retention.ts';
 
 export interface Migration {
   name: string;
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '003_log_indexes', sql: logIndexes },
   { name: '004_domain_setup', sql: domainSetup },
   { name: '005_records_shown', sql: recordsShown },
+  { name: '006_retention', sql: retention },
 ];

@@ -1,0 +1,341 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { parseDuration } from '../../shared/domain/durations.ts';
+import type { Db } from '../db/connection.ts';
+import { localDay } from '../delivery/dispatcher.ts';
+import type { Logger } from '../engine/log.ts';
+import { HEADER_READ_BYTES } from '../queue/log-detail.ts';
+import type { SettingsService } from '../settings/settings-service.ts';
+
+// Retention: without it every message stays in the database and spool forever, and a
+// year of newsletters fills the disk. Two rules, both counted from when a message's
+// last delivery finished (its newest updated_at, all deliveries delivered, bounced or
+// cancelled), so mail still queued, deferred, being sent or of unknown outcome is never
+// touched, however old:
+//
+// - retention.messageBodies (30 days): the body goes. Inline bytes are cut down to the
+//   header section and a spool file is replaced by its header section, so the log's
+//   drawer still shows the headers; body_removed_at says when (migration 006).
+// - retention.logRows (2 years): the message goes with every delivery and event
+//   (ON DELETE CASCADE), and its spool file if it still has one.
+//
+// It works in small transactions (at most `batchRows` messages, `batchDeliveries`
+// deliveries and `batchBytes` of inline bodies each) on the engine's own connection
+// and waits a turn of the event loop between them, so the relay's commits and 250
+// replies slip in between; no batch holds the write lock for long. Each pass walks its
+// candidates once with a keyset cursor, so mail it must skip is never read twice.
+// A spool file is unlinked only after the row that pointed at it is committed; a
+// crash in between leaves an orphan that the engine's start-up sweep removes.
+
+const FINISHED = "('delivered', 'bounced', 'cancelled')";
+
+/** A message whose every delivery finished before @cutoff (and that has no other kind). */
+const ALL_FINISHED_BEFORE = (alias: string) => `NOT EXISTS (
+  SELECT 1 FROM deliveries d WHERE d.message_id = ${alias}.id
+    AND (d.status NOT IN ${FINISHED} OR d.updated_at >= @cutoff))`;
+
+/** The cleaner's statements (exported so a test can check their query plans). */
+export const RETENTION_SQL = {
+  // INDEXED BY: the partial index holds only messages that still have a body; the
+  // statement fails to prepare (and the tests fail) if it ever cannot be used.
+  bodyCandidates: `SELECT m.id, m.created_at AS createdAt, ${ALL_FINISHED_BEFORE('m')} AS eligible
+    FROM messages m INDEXED BY messages_body_kept
+    WHERE m.body_removed_at IS NULL AND m.created_at < @cutoff AND (m.created_at, m.id) > (@afterAt, @afterId)
+    ORDER BY m.created_at, m.id LIMIT @limit`,
+  // The header section ends with the first empty line (CRLF CRLF; stored messages have
+  // CRLF line ends only) and is kept with it, capped like the drawer's read.
+  removeInline: `UPDATE messages SET body_removed_at = @now,
+      body = substr(body, 1, CASE WHEN instr(body, X'0D0A0D0A') > 0
+        THEN min(instr(body, X'0D0A0D0A') + 3, ${HEADER_READ_BYTES}) ELSE min(length(body), ${HEADER_READ_BYTES}) END)
+    WHERE id = @id AND body_removed_at IS NULL AND spool_path IS NULL AND body IS NOT NULL
+      AND source <> 'campaign' AND ${ALL_FINISHED_BEFORE('messages')}`,
+  removeSpooled: `UPDATE messages SET body = @head, spool_path = NULL, body_removed_at = @now
+    WHERE id = @id AND spool_path = @spoolPath AND body_removed_at IS NULL AND ${ALL_FINISHED_BEFORE('messages')}`,
+  logCandidates: `SELECT m.id, m.created_at AS createdAt, ${ALL_FINISHED_BEFORE('m')} AS eligible
+    FROM messages m INDEXED BY messages_created
+    WHERE m.created_at < @cutoff AND (m.created_at, m.id) > (@afterAt, @afterId)
+    ORDER BY m.created_at, m.id LIMIT @limit`,
+  // Deliveries and their events go with the message (ON DELETE CASCADE); bounce reports
+  // about it lose their bounce_of (ON DELETE SET NULL, through messages_bounce_of).
+  deleteMessage: `DELETE FROM messages WHERE id = @id AND source <> 'campaign' AND ${ALL_FINISHED_BEFORE('messages')}
+    RETURNING spool_path AS spoolPath`,
+} as const;
+
+export interface RetentionStats {
+  bodiesRemoved: number;
+  spoolFilesRemoved: number;
+  messagesDeleted: number;
+  deliveriesDeleted: number;
+  batches: number;
+  /** Longest time one batch kept the event loop (and so the relay) waiting, in ms. */
+  longestBatchMs: number;
+  ms: number;
+}
+
+export interface RetentionCleanerOptions {
+  db: Db;
+  dataDir: string;
+  settings: SettingsService;
+  log: Logger;
+  /** Messages looked at per transaction. */
+  batchRows?: number;
+  /** Deliveries deleted per transaction (a message takes all of its recipients with it). */
+  batchDeliveries?: number;
+  /** Inline body bytes rewritten per transaction (1 MB bodies are stored inline). */
+  batchBytes?: number;
+  /** Time between passes. */
+  intervalMs?: number;
+  /** Delay of the first pass after start, so starting up stays quick. */
+  firstRunDelayMs?: number;
+}
+
+interface Candidate {
+  id: number;
+  createdAt: number;
+  eligible: number;
+}
+
+export class RetentionCleaner {
+  private readonly o: Required<RetentionCleanerOptions>;
+  private readonly q;
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<unknown> | null = null;
+  private stopped = false;
+  private longest = 0;
+
+  constructor(opts: RetentionCleanerOptions) {
+    this.o = {
+      batchRows: 500,
+      batchDeliveries: 2000,
+      batchBytes: 8 * 1024 * 1024,
+      intervalMs: 10 * 60_000,
+      firstRunDelayMs: 5_000,
+      ...opts,
+    };
+    const db = opts.db;
+    this.q = {
+      bodyCandidates: db.prepare(RETENTION_SQL.bodyCandidates),
+      bodyDetail: db.prepare('SELECT source, size, spool_path AS spoolPath FROM messages WHERE id = ?'),
+      removeInline: db.prepare(RETENTION_SQL.removeInline),
+      removeSpooled: db.prepare(RETENTION_SQL.removeSpooled),
+      logCandidates: db.prepare(RETENTION_SQL.logCandidates),
+      recipients: db.prepare('SELECT count(*) FROM deliveries WHERE message_id = ?').pluck(),
+      deleteMessage: db.prepare(RETENTION_SQL.deleteMessage),
+      pruneDailyCounts: db.prepare('DELETE FROM route_daily_counts WHERE day < ?'),
+    };
+  }
+
+  /** Runs a pass soon after start, then every intervalMs, until stop(). */
+  start(): void {
+    this.stopped = false;
+    this.schedule(this.o.firstRunDelayMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.current = this.runOnce()
+        .catch((err: Error) =>
+          this.o.log.error('retention clean-up failed; it tries again later', { error: err.message }),
+        )
+        .finally(() => {
+          this.current = null;
+          this.schedule(this.o.intervalMs);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Stops after the batch in progress; nothing is left half done (each batch is one transaction). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.current;
+  }
+
+  /** One full pass: old log rows first (their bodies then need no rewriting), then old bodies. */
+  async runOnce(now: number = Date.now()): Promise<RetentionStats> {
+    const started = performance.now();
+    const s = this.o.settings.all();
+    const logCutoff = now - (parseDuration(s['retention.logRows']) as number);
+    const bodyCutoff = now - (parseDuration(s['retention.messageBodies']) as number);
+    const stats: RetentionStats = {
+      bodiesRemoved: 0,
+      spoolFilesRemoved: 0,
+      messagesDeleted: 0,
+      deliveriesDeleted: 0,
+      batches: 0,
+      longestBatchMs: 0,
+      ms: 0,
+    };
+    this.longest = 0;
+    await this.deleteOldMessages(logCutoff, stats);
+    await this.removeOldBodies(bodyCutoff, now, stats);
+    this.timed(() => this.q.pruneDailyCounts.run(localDay(logCutoff)));
+    stats.longestBatchMs = Math.round(this.longest * 10) / 10;
+    stats.ms = Math.round(performance.now() - started);
+    if (stats.bodiesRemoved || stats.messagesDeleted) {
+      this.o.log.info('retention clean-up', { ...stats });
+    }
+    return stats;
+  }
+
+  /** Runs synchronous database work and remembers the longest stretch the event loop waited. */
+  private timed<T>(fn: () => T): T {
+    const t = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.longest = Math.max(this.longest, performance.now() - t);
+    }
+  }
+
+  private async deleteOldMessages(cutoff: number, stats: RetentionStats): Promise<void> {
+    let after = { at: -1, id: 0 };
+    while (!this.stopped) {
+      const spool: string[] = [];
+      const done = this.timed(() => {
+        const rows = this.q.logCandidates.all({
+          cutoff,
+          afterAt: after.at,
+          afterId: after.id,
+          limit: this.o.batchRows,
+        }) as Candidate[];
+        if (rows.length === 0) return true;
+        const take: { id: number; n: number }[] = [];
+        let deliveries = 0;
+        for (const r of rows) {
+          after = { at: r.createdAt, id: r.id };
+          if (!r.eligible) continue;
+          const n = this.q.recipients.get(r.id) as number;
+          take.push({ id: r.id, n });
+          deliveries += n;
+          if (deliveries >= this.o.batchDeliveries) break;
+        }
+        this.o.db
+          .transaction(() => {
+            for (const { id, n } of take) {
+              const gone = this.q.deleteMessage.get({ id, cutoff }) as { spoolPath: string | null } | undefined;
+              if (!gone) continue; // changed since it was looked at (or a campaign's): left alone
+              stats.messagesDeleted++;
+              stats.deliveriesDeleted += n;
+              if (gone.spoolPath) spool.push(gone.spoolPath);
+            }
+          })
+          .immediate();
+        stats.batches++;
+        return false;
+      });
+      if (done) return;
+      stats.spoolFilesRemoved += this.unlinkSpool(spool);
+      await nextTurn();
+    }
+  }
+
+  private async removeOldBodies(cutoff: number, now: number, stats: RetentionStats): Promise<void> {
+    let after = { at: -1, id: 0 };
+    while (!this.stopped) {
+      const take: { id: number; spoolPath: string | null }[] = [];
+      const done = this.timed(() => {
+        const rows = this.q.bodyCandidates.all({
+          cutoff,
+          afterAt: after.at,
+          afterId: after.id,
+          limit: this.o.batchRows,
+        }) as Candidate[];
+        if (rows.length === 0) return true;
+        let bytes = 0;
+        for (const r of rows) {
+          after = { at: r.createdAt, id: r.id };
+          if (!r.eligible) continue;
+          const d = this.q.bodyDetail.get(r.id) as { source: string; size: number; spoolPath: string | null };
+          // A campaign's message is its template, rendered per recipient: the campaign owns it.
+          if (d.source === 'campaign') continue;
+          take.push({ id: r.id, spoolPath: d.spoolPath });
+          if (!d.spoolPath) bytes += d.size;
+          if (bytes >= this.o.batchBytes) break;
+        }
+        return false;
+      });
+      if (done) return;
+      // Spool files are read off the event loop, before the transaction.
+      const heads = new Map<number, Buffer>();
+      for (const t of take) if (t.spoolPath) heads.set(t.id, await this.spoolHead(t.spoolPath));
+      const unlink: string[] = [];
+      this.timed(() =>
+        this.o.db
+          .transaction(() => {
+            for (const t of take) {
+              const changed = t.spoolPath
+                ? this.q.removeSpooled.run({ id: t.id, spoolPath: t.spoolPath, head: heads.get(t.id), now, cutoff })
+                    .changes
+                : this.q.removeInline.run({ id: t.id, now, cutoff }).changes;
+              stats.bodiesRemoved += changed;
+              if (changed && t.spoolPath) unlink.push(t.spoolPath);
+            }
+          })
+          .immediate(),
+      );
+      stats.batches++;
+      stats.spoolFilesRemoved += this.unlinkSpool(unlink);
+      await nextTurn();
+    }
+  }
+
+  /** The header section of a spooled message (with its empty line), or nothing when the file is gone. */
+  private async spoolHead(spoolPath: string): Promise<Buffer> {
+    const file = this.spoolFile(spoolPath);
+    if (!file) return Buffer.alloc(0);
+    let fh: fs.promises.FileHandle | null = null;
+    try {
+      fh = await fs.promises.open(file, 'r');
+      const buf = Buffer.alloc(HEADER_READ_BYTES);
+      let n = 0;
+      while (n < buf.length) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+      return headerSection(buf.subarray(0, n));
+    } catch {
+      return Buffer.alloc(0);
+    } finally {
+      await fh?.close();
+    }
+  }
+
+  /** The file a spool path names, only if it is inside the data folder. */
+  private spoolFile(spoolPath: string): string | null {
+    const file = path.resolve(this.o.dataDir, spoolPath);
+    const rel = path.relative(this.o.dataDir, file);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? null : file;
+  }
+
+  private unlinkSpool(paths: string[]): number {
+    let n = 0;
+    for (const p of paths) {
+      const file = this.spoolFile(p);
+      if (!file) continue;
+      try {
+        fs.unlinkSync(file);
+        n++;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          // The row no longer points at it: the start-up sweep removes it next time.
+          this.o.log.warn('a spool file could not be removed', { file: p, error: (err as Error).message });
+        }
+      }
+    }
+    return n;
+  }
+}
+
+/** Bytes up to and including the first empty line (CRLF CRLF); all of `raw` when there is none. */
+export function headerSection(raw: Buffer): Buffer {
+  const end = raw.indexOf('\r\n\r\n');
+  return end >= 0 ? raw.subarray(0, end + 4) : raw;
+}
