@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { BackupSummary, DataSize } from '../../shared/domain/backup.ts';
 import type { DeliveryStatus, StatusReport } from '../../shared/domain/delivery.ts';
 import { DELIVERY_STATUSES } from '../../shared/domain/delivery.ts';
 import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
 import type { Settings } from '../../shared/domain/settings.ts';
+import { createBackup } from '../backup/backup.ts';
 import type { Db } from '../db/connection.ts';
 import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts';
 import { MessageLoader } from '../delivery/outgoing-message.ts';
@@ -19,7 +21,9 @@ import { type RelayAddress, type RelayDeps, RelayServer } from '../relay/relay-s
 import { RetentionCleaner } from '../retention/cleaner.ts';
 import { createSecretStore, type SecretStore } from '../secrets/secret-store.ts';
 import { SettingsService } from '../settings/settings-service.ts';
+import { MAILROOM_VERSION } from '../version.ts';
 import { openDataFolder } from './data-folder.ts';
+import { dataFolderSize } from './data-size.ts';
 import { EngineLock, runningEngine } from './engine-lock.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
@@ -121,6 +125,26 @@ export class Engine {
       lock.release();
       throw err;
     }
+  }
+
+  /**
+   * A backup of this data folder while the engine runs (see backup/backup.ts). In the
+   * process that runs the relay the copy goes in small steps on its own connection.
+   */
+  backup(target: string, opts: { overwrite?: boolean } = {}): Promise<BackupSummary> {
+    return createBackup({
+      db: this.db,
+      paths: this.paths,
+      target,
+      overwrite: opts.overwrite ?? false,
+      liveWriter: this.isRunning(),
+      mailroomVersion: MAILROOM_VERSION,
+    });
+  }
+
+  /** The data folder's size on disk: database (with WAL) and spool. */
+  dataSize(): Promise<DataSize> {
+    return dataFolderSize(this.paths, this.db);
   }
 
   /** Look for due work now (after "retry now" or a settings change in this process). */
