@@ -242,6 +242,15 @@ export class Engine {
    * removing them loses nothing.
    */
   private sweepSpool(): void {
+    // A backup cut off by a crash leaves its staging folder (a database copy): gone after
+    // six hours, long past any backup still running in another process.
+    for (const f of fs.readdirSync(this.paths.dataDir)) {
+      const p = path.join(this.paths.dataDir, f);
+      if (f.startsWith('.backup-') && Date.now() - fs.statSync(p).mtimeMs > 6 * 3_600_000) {
+        this.log.warn('removing an unfinished backup left by a crash', { folder: f });
+        fs.rmSync(p, { recursive: true, force: true });
+      }
+    }
     for (const f of fs.readdirSync(this.paths.spoolTmp)) fs.rmSync(path.join(this.paths.spoolTmp, f), { force: true });
     const referenced = new Set(
       (this.db.prepare('SELECT spool_path FROM messages WHERE spool_path IS NOT NULL').pluck().all() as string[]).map(
