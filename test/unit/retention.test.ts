@@ -300,6 +300,30 @@ describe('retention cleaner', () => {
     expect(count(engine, 'SELECT count(*) FROM deliveries')).toBe(0);
   });
 
+  it('commits without an fsync of its own, and always leaves the connection at synchronous=FULL', async () => {
+    const engine = open();
+    const sync = () => engine.db.pragma('synchronous', { simple: true });
+    seed(engine, {
+      subject: 'a',
+      createdAt: NOW - 40 * DAY,
+      deliveries: [{ status: 'delivered', at: NOW - 40 * DAY }],
+    });
+    await engine.retention.runOnce(NOW);
+    expect(sync()).toBe(2);
+    // A batch that fails half way rolls back and still puts FULL back.
+    seed(engine, {
+      subject: 'b',
+      createdAt: NOW - 800 * DAY,
+      deliveries: [{ status: 'delivered', at: NOW - 800 * DAY }],
+    });
+    engine.db.exec(
+      "CREATE TEMP TRIGGER refuse BEFORE DELETE ON messages BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+    );
+    await expect(engine.retention.runOnce(NOW)).rejects.toThrow(/disk trouble/);
+    expect(sync()).toBe(2);
+    expect(count(engine, 'SELECT count(*) FROM messages')).toBe(2);
+  });
+
   it('uses its indexes: no statement scans a table or sorts', () => {
     const engine = open();
     const plan = (sql: string) =>

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../../shared/domain/durations.ts';
-import type { Db } from '../db/connection.ts';
+import { assertPragmas, type Db } from '../db/connection.ts';
 import { localDay } from '../delivery/dispatcher.ts';
 import type { Logger } from '../engine/log.ts';
 import { HEADER_READ_BYTES } from '../queue/log-detail.ts';
@@ -21,11 +21,14 @@ import type { SettingsService } from '../settings/settings-service.ts';
 // - retention.logRows (2 years): the message goes with every delivery and event
 //   (ON DELETE CASCADE), and its spool file if it still has one.
 //
-// It works in small transactions (at most `batchRows` messages, `batchDeliveries`
-// deliveries and `batchBytes` of inline bodies each) on the engine's own connection
-// and waits a turn of the event loop between them, so the relay's commits and 250
-// replies slip in between; no batch holds the write lock for long. Each pass walks its
-// candidates once with a keyset cursor, so mail it must skip is never read twice.
+// It works in small transactions on the engine's own connection, sized by time: a batch
+// that took longer than `batchTargetMs` (20 ms) halves the next one, one that took under
+// half of it doubles it (up to `batchRows` messages, `batchDeliveries` deliveries and
+// `batchBytes` of inline bodies). After each batch it waits as long as the batch took
+// (at most 50 ms), so the relay gets at least half of the time: its commits and 250
+// replies go between batches, and no batch holds the event loop or the write lock for
+// long (bench/retention.ts measures it). Each pass walks its candidates once with a
+// keyset cursor, so mail it must skip is never read twice.
 // A spool file is unlinked only after the row that pointed at it is committed; a
 // crash in between leaves an orphan that the engine's start-up sweep removes.
 
@@ -79,8 +82,10 @@ export interface RetentionCleanerOptions {
   dataDir: string;
   settings: SettingsService;
   log: Logger;
-  /** Messages looked at per transaction. */
+  /** Most messages looked at per transaction. */
   batchRows?: number;
+  /** The time one batch should take; the batch size follows it. */
+  batchTargetMs?: number;
   /** Deliveries deleted per transaction (a message takes all of its recipients with it). */
   batchDeliveries?: number;
   /** Inline body bytes rewritten per transaction (1 MB bodies are stored inline). */
@@ -104,12 +109,17 @@ export class RetentionCleaner {
   private current: Promise<unknown> | null = null;
   private stopped = false;
   private longest = 0;
+  /** Messages per batch right now (see batchTargetMs). */
+  private rows = 0;
+  /** Time the batch in progress has kept the event loop so far. */
+  private batchMs = 0;
 
   constructor(opts: RetentionCleanerOptions) {
     this.o = {
       batchRows: 500,
+      batchTargetMs: 20,
       batchDeliveries: 2000,
-      batchBytes: 8 * 1024 * 1024,
+      batchBytes: 2 * 1024 * 1024,
       intervalMs: 10 * 60_000,
       firstRunDelayMs: 5_000,
       ...opts,
@@ -122,6 +132,7 @@ export class RetentionCleaner {
       removeSpooled: db.prepare(RETENTION_SQL.removeSpooled),
       logCandidates: db.prepare(RETENTION_SQL.logCandidates),
       recipients: db.prepare('SELECT count(*) FROM deliveries WHERE message_id = ?').pluck(),
+      spooled: db.prepare('SELECT spool_path IS NOT NULL FROM messages WHERE id = ?').pluck(),
       deleteMessage: db.prepare(RETENTION_SQL.deleteMessage),
       pruneDailyCounts: db.prepare('DELETE FROM route_daily_counts WHERE day < ?'),
     };
@@ -173,9 +184,12 @@ export class RetentionCleaner {
       ms: 0,
     };
     this.longest = 0;
+    this.batchMs = 0;
+    this.rows = Math.min(100, this.o.batchRows);
     await this.deleteOldMessages(logCutoff, stats);
     await this.removeOldBodies(bodyCutoff, now, stats);
     this.timed(() => this.q.pruneDailyCounts.run(localDay(logCutoff)));
+    await this.endBatch(null);
     stats.longestBatchMs = Math.round(this.longest * 10) / 10;
     stats.ms = Math.round(performance.now() - started);
     if (stats.bodiesRemoved || stats.messagesDeleted) {
@@ -184,14 +198,53 @@ export class RetentionCleaner {
     return stats;
   }
 
-  /** Runs synchronous database work and remembers the longest stretch the event loop waited. */
+  /**
+   * One batch's transaction. The clean-up's own changes need no fsync of their own: lost
+   * in a power cut, they are made again by the next pass. So a batch that unlinks no
+   * file commits with synchronous=NORMAL: in WAL mode that skips the fsync (the batch's
+   * longest part on a busy disk), and the relay's next FULL commit makes it durable with
+   * its own. The setting is back to FULL, and checked, before anything else can run on
+   * this connection (all of this is synchronous), so every relay commit keeps FULL. A
+   * batch that unlinks spool files commits with FULL first: a file is never removed
+   * while a power cut could bring back the row that points at it.
+   */
+  private commit(fn: () => void, durable: boolean): void {
+    const db = this.o.db;
+    if (durable) {
+      db.transaction(fn).immediate();
+      return;
+    }
+    db.pragma('synchronous = NORMAL');
+    try {
+      db.transaction(fn).immediate();
+    } finally {
+      db.pragma('synchronous = FULL');
+      assertPragmas(db);
+    }
+  }
+
+  /** Runs synchronous database work, counting the time toward the batch in progress. */
   private timed<T>(fn: () => T): T {
     const t = performance.now();
     try {
       return fn();
     } finally {
-      this.longest = Math.max(this.longest, performance.now() - t);
+      this.batchMs += performance.now() - t;
     }
+  }
+
+  /** Closes a batch: adjusts the next one's size to the target time, then lets the relay have as long. */
+  private async endBatch(stats: RetentionStats | null): Promise<void> {
+    const ms = this.batchMs;
+    this.batchMs = 0;
+    this.longest = Math.max(this.longest, ms);
+    if (!stats) return;
+    stats.batches++;
+    const smallest = Math.min(10, this.o.batchRows);
+    if (ms > this.o.batchTargetMs) this.rows = Math.max(smallest, Math.floor(this.rows / 2));
+    else if (ms < this.o.batchTargetMs / 2) this.rows = Math.min(this.o.batchRows, this.rows * 2);
+    if (ms >= 1) await sleep(Math.min(ms, 50));
+    else await nextTurn();
   }
 
   private async deleteOldMessages(cutoff: number, stats: RetentionStats): Promise<void> {
@@ -203,36 +256,35 @@ export class RetentionCleaner {
           cutoff,
           afterAt: after.at,
           afterId: after.id,
-          limit: this.o.batchRows,
+          limit: this.rows,
         }) as Candidate[];
         if (rows.length === 0) return true;
         const take: { id: number; n: number }[] = [];
         let deliveries = 0;
+        let spooled = false;
         for (const r of rows) {
           after = { at: r.createdAt, id: r.id };
           if (!r.eligible) continue;
           const n = this.q.recipients.get(r.id) as number;
+          spooled ||= this.q.spooled.get(r.id) === 1;
           take.push({ id: r.id, n });
           deliveries += n;
           if (deliveries >= this.o.batchDeliveries) break;
         }
-        this.o.db
-          .transaction(() => {
-            for (const { id, n } of take) {
-              const gone = this.q.deleteMessage.get({ id, cutoff }) as { spoolPath: string | null } | undefined;
-              if (!gone) continue; // changed since it was looked at (or a campaign's): left alone
-              stats.messagesDeleted++;
-              stats.deliveriesDeleted += n;
-              if (gone.spoolPath) spool.push(gone.spoolPath);
-            }
-          })
-          .immediate();
-        stats.batches++;
+        this.commit(() => {
+          for (const { id, n } of take) {
+            const gone = this.q.deleteMessage.get({ id, cutoff }) as { spoolPath: string | null } | undefined;
+            if (!gone) continue; // changed since it was looked at (or a campaign's): left alone
+            stats.messagesDeleted++;
+            stats.deliveriesDeleted += n;
+            if (gone.spoolPath) spool.push(gone.spoolPath);
+          }
+        }, spooled);
         return false;
       });
-      if (done) return;
-      stats.spoolFilesRemoved += this.unlinkSpool(spool);
-      await nextTurn();
+      if (done) return this.endBatch(null);
+      stats.spoolFilesRemoved += this.timed(() => this.unlinkSpool(spool));
+      await this.endBatch(stats);
     }
   }
 
@@ -245,7 +297,7 @@ export class RetentionCleaner {
           cutoff,
           afterAt: after.at,
           afterId: after.id,
-          limit: this.o.batchRows,
+          limit: this.rows,
         }) as Candidate[];
         if (rows.length === 0) return true;
         let bytes = 0;
@@ -261,28 +313,25 @@ export class RetentionCleaner {
         }
         return false;
       });
-      if (done) return;
+      if (done) return this.endBatch(null);
       // Spool files are read off the event loop, before the transaction.
       const heads = new Map<number, Buffer>();
       for (const t of take) if (t.spoolPath) heads.set(t.id, await this.spoolHead(t.spoolPath));
       const unlink: string[] = [];
       this.timed(() =>
-        this.o.db
-          .transaction(() => {
-            for (const t of take) {
-              const changed = t.spoolPath
-                ? this.q.removeSpooled.run({ id: t.id, spoolPath: t.spoolPath, head: heads.get(t.id), now, cutoff })
-                    .changes
-                : this.q.removeInline.run({ id: t.id, now, cutoff }).changes;
-              stats.bodiesRemoved += changed;
-              if (changed && t.spoolPath) unlink.push(t.spoolPath);
-            }
-          })
-          .immediate(),
+        this.commit(() => {
+          for (const t of take) {
+            const changed = t.spoolPath
+              ? this.q.removeSpooled.run({ id: t.id, spoolPath: t.spoolPath, head: heads.get(t.id), now, cutoff })
+                  .changes
+              : this.q.removeInline.run({ id: t.id, now, cutoff }).changes;
+            stats.bodiesRemoved += changed;
+            if (changed && t.spoolPath) unlink.push(t.spoolPath);
+          }
+        }, heads.size > 0),
       );
-      stats.batches++;
-      stats.spoolFilesRemoved += this.unlinkSpool(unlink);
-      await nextTurn();
+      stats.spoolFilesRemoved += this.timed(() => this.unlinkSpool(unlink));
+      await this.endBatch(stats);
     }
   }
 
