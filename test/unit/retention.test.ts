@@ -300,6 +300,32 @@ describe('retention cleaner', () => {
     expect(count(engine, 'SELECT count(*) FROM deliveries')).toBe(0);
   });
 
+  it('stops after the batch in progress when the engine stops', async () => {
+    const engine = open();
+    for (let i = 0; i < 30; i++) {
+      seed(engine, {
+        subject: `s${i}`,
+        createdAt: NOW - 50 * DAY,
+        deliveries: [{ status: 'delivered', at: NOW - 40 * DAY }],
+      });
+    }
+    const cleaner = new RetentionCleaner({
+      db: engine.db,
+      dataDir: engine.paths.dataDir,
+      settings: engine.settings,
+      log: silentLogger,
+      batchRows: 4,
+    });
+    const run = cleaner.runOnce(NOW);
+    await nextTurn();
+    await cleaner.stop();
+    const stats = await run;
+    // The first batch finished whole; the rest was left for the next pass.
+    expect(stats.bodiesRemoved).toBe(4);
+    expect(count(engine, 'SELECT count(*) FROM messages WHERE body_removed_at IS NOT NULL')).toBe(4);
+    expect((await cleaner.runOnce(NOW)).bodiesRemoved).toBe(26);
+  });
+
   it('commits without an fsync of its own, and always leaves the connection at synchronous=FULL', async () => {
     const engine = open();
     const sync = () => engine.db.pragma('synchronous', { simple: true });

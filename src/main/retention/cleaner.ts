@@ -107,7 +107,10 @@ export class RetentionCleaner {
   private readonly q;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
-  private stopped = false;
+  /** Passes are scheduled (between start() and stop()). */
+  private active = false;
+  /** stop() asks the pass in progress to end after its batch. */
+  private halt = false;
   private longest = 0;
   /** Messages per batch right now (see batchTargetMs). */
   private rows = 0;
@@ -140,36 +143,48 @@ export class RetentionCleaner {
 
   /** Runs a pass soon after start, then every intervalMs, until stop(). */
   start(): void {
-    this.stopped = false;
+    this.active = true;
     this.schedule(this.o.firstRunDelayMs);
   }
 
   private schedule(ms: number): void {
-    if (this.stopped) return;
+    if (!this.active) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.current = this.runOnce()
+      this.runOnce()
         .catch((err: Error) =>
           this.o.log.error('retention clean-up failed; it tries again later', { error: err.message }),
         )
-        .finally(() => {
-          this.current = null;
-          this.schedule(this.o.intervalMs);
-        });
+        .finally(() => this.schedule(this.o.intervalMs));
     }, ms);
     this.timer.unref();
   }
 
   /** Stops after the batch in progress; nothing is left half done (each batch is one transaction). */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.active = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.current;
+    this.halt = true;
+    try {
+      await this.current;
+    } finally {
+      this.halt = false;
+    }
   }
 
   /** One full pass: old log rows first (their bodies then need no rewriting), then old bodies. */
   async runOnce(now: number = Date.now()): Promise<RetentionStats> {
+    const run = this.pass(now);
+    this.current = run;
+    try {
+      return await run;
+    } finally {
+      if (this.current === run) this.current = null;
+    }
+  }
+
+  private async pass(now: number): Promise<RetentionStats> {
     const started = performance.now();
     const s = this.o.settings.all();
     const logCutoff = now - (parseDuration(s['retention.logRows']) as number);
@@ -249,7 +264,7 @@ export class RetentionCleaner {
 
   private async deleteOldMessages(cutoff: number, stats: RetentionStats): Promise<void> {
     let after = { at: -1, id: 0 };
-    while (!this.stopped) {
+    while (!this.halt) {
       const spool: string[] = [];
       const done = this.timed(() => {
         const rows = this.q.logCandidates.all({
@@ -290,7 +305,7 @@ export class RetentionCleaner {
 
   private async removeOldBodies(cutoff: number, now: number, stats: RetentionStats): Promise<void> {
     let after = { at: -1, id: 0 };
-    while (!this.stopped) {
+    while (!this.halt) {
       const take: { id: number; spoolPath: string | null }[] = [];
       const done = this.timed(() => {
         const rows = this.q.bodyCandidates.all({
