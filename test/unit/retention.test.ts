@@ -374,5 +374,8 @@ describe('retention cleaner', () => {
     expect(plan(RETENTION_SQL.deleteMessage)).toContain(
       'SEARCH messages USING COVERING INDEX messages_bounce_of (bounce_of=?)',
     );
+    // The events of its deliveries, found by index both ways.
+    expect(plan(RETENTION_SQL.deleteEvents).join('; ')).toMatch(/delivery_events_delivery/);
+    expect(plan(RETENTION_SQL.deleteEvents).join('; ')).toMatch(/deliveries_message/);
   });
 });
