@@ -291,6 +291,7 @@ try {
       perSecond: rate(bodies.cleanup.bodiesRemoved, bodies.cleanup.ms),
       batches: bodies.cleanup.batches,
       longestBatchMs: bodies.cleanup.longestBatchMs,
+      batchP99Ms: bodies.cleanup.batchP99Ms,
       timeTo250During: bodies.during,
       timeTo250After: bodies.after,
     },
@@ -302,6 +303,7 @@ try {
       deliveriesPerSecond: rate(rows.cleanup.deliveriesDeleted, rows.cleanup.ms),
       batches: rows.cleanup.batches,
       longestBatchMs: rows.cleanup.longestBatchMs,
+      batchP99Ms: rows.cleanup.batchP99Ms,
       timeTo250During: rows.during,
       timeTo250After: rows.after,
     },
@@ -316,9 +318,9 @@ try {
       `p50 ${x.p50} ms, p99 ${x.p99} ms, max ${x.max} ms (${x.messages} messages)`;
     process.stdout.write(
       `${[
-        `bodies:   ${b.removed} removed (${b.spoolFilesRemoved} spool files) in ${b.ms} ms = ${b.perSecond}/s; ${b.batches} batches, longest ${b.longestBatchMs} ms`,
+        `bodies:   ${b.removed} removed (${b.spoolFilesRemoved} spool files) in ${b.ms} ms = ${b.perSecond}/s; ${b.batches} batches (p99 ${b.batchP99Ms} ms, longest ${b.longestBatchMs} ms)`,
         `          time to 250 during: ${lat(b.timeTo250During)}; after: ${lat(b.timeTo250After)}`,
-        `log rows: ${r.messagesDeleted} messages, ${r.deliveriesDeleted} deliveries deleted in ${r.ms} ms = ${r.messagesPerSecond} messages/s, ${r.deliveriesPerSecond} deliveries/s; ${r.batches} batches, longest ${r.longestBatchMs} ms`,
+        `log rows: ${r.messagesDeleted} messages, ${r.deliveriesDeleted} deliveries deleted in ${r.ms} ms = ${r.messagesPerSecond} messages/s, ${r.deliveriesPerSecond} deliveries/s; ${r.batches} batches (p99 ${r.batchP99Ms} ms, longest ${r.longestBatchMs} ms)`,
         `          time to 250 during: ${lat(r.timeTo250During)}; after: ${lat(r.timeTo250After)}`,
         `machine: ${result.machine.cpus} cores, load average ${result.machine.loadAverage1m}`,
         `data folder: ${sizes.map((s) => `${formatBytes(s.total)} (${formatBytes(s.databaseFree)} free inside the database)`).join(' → ')}`,

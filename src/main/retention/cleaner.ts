@@ -78,6 +78,8 @@ export interface RetentionStats {
   batches: number;
   /** Longest time one batch kept the event loop (and so the relay) waiting, in ms. */
   longestBatchMs: number;
+  /** The 99th percentile of that time over the pass's batches, in ms. */
+  batchP99Ms: number;
   ms: number;
 }
 
@@ -116,6 +118,8 @@ export class RetentionCleaner {
   /** stop() asks the pass in progress to end after its batch. */
   private halt = false;
   private longest = 0;
+  /** Every batch's time in this pass, for the percentile. */
+  private times: number[] = [];
   /** Messages per batch right now (see batchTargetMs). */
   private rows = 0;
   /** Time the batch in progress has kept the event loop so far. */
@@ -203,9 +207,11 @@ export class RetentionCleaner {
       deliveriesDeleted: 0,
       batches: 0,
       longestBatchMs: 0,
+      batchP99Ms: 0,
       ms: 0,
     };
     this.longest = 0;
+    this.times = [];
     this.batchMs = 0;
     this.rows = Math.min(100, this.o.batchRows);
     await this.deleteOldMessages(logCutoff, stats);
@@ -213,6 +219,8 @@ export class RetentionCleaner {
     this.timed(() => this.q.pruneDailyCounts.run(localDay(logCutoff)));
     await this.endBatch(null);
     stats.longestBatchMs = Math.round(this.longest * 10) / 10;
+    const sorted = this.times.sort((a, b) => a - b);
+    stats.batchP99Ms = Math.round((sorted[Math.ceil(sorted.length * 0.99) - 1] ?? 0) * 10) / 10;
     stats.ms = Math.round(performance.now() - started);
     if (stats.bodiesRemoved || stats.messagesDeleted) {
       this.o.log.info('retention clean-up', { ...stats });
@@ -260,6 +268,7 @@ export class RetentionCleaner {
     const ms = this.batchMs;
     this.batchMs = 0;
     this.longest = Math.max(this.longest, ms);
+    if (stats) this.times.push(ms);
     if (!stats) return;
     stats.batches++;
     const smallest = Math.min(10, this.o.batchRows);
