@@ -53,7 +53,11 @@ function storedSettings(dir: string) {
   }
 }
 
-async function runMain(dataDir: string, scenario: 'full' | 'no-tray' = 'full', env: Record<string, string> = {}) {
+async function runMain(
+  dataDir: string,
+  scenario: 'full' | 'no-tray' | 'refused' = 'full',
+  env: Record<string, string> = {},
+) {
   const { stdout } = await promisify(execFile)(process.execPath, [runner, mainBundle, scenario], {
     env: {
       ...process.env,
@@ -217,6 +221,21 @@ describe.skipIf(!built)('built main process (with a stand-in for electron)', () 
     expect(r.lockInfoAfterQuit).toBe(false);
     expect(r.allDialogs).toEqual([]);
     expect(storedSettings(dir)['app.trayNoticeShown']).toBe(false);
+  });
+
+  it('refuses a data folder whose database was emptied: says what happened and how to restore, and changes nothing', async () => {
+    const dir = await dataFolder();
+    fs.truncateSync(path.join(dir, 'mailroom.db'), 0);
+    const r = await runMain(dir, 'refused');
+    expect(r.exitCode).toBe(1);
+    expect(r.windows).toBe(0);
+    expect(r.dialogs).toHaveLength(1);
+    expect(r.dialogs[0].title).toBe('Mailroom could not start');
+    expect(r.dialogs[0].detail).toMatch(
+      /mailroom\.db" is empty \(0 bytes\), but this folder was used by Mailroom before/,
+    );
+    expect(r.dialogs[0].detail).toMatch(/mailroom restore BACKUP-FILE --data-dir/);
+    expect(fs.statSync(path.join(dir, 'mailroom.db')).size).toBe(0);
   });
 
   it('refuses to run a second engine while `mailroom serve` holds the folder, and says why in a dialog and the tray', async () => {

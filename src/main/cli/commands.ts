@@ -1,12 +1,15 @@
+import { formatBytes } from '../../shared/domain/backup.ts';
 import type { StatusReport } from '../../shared/domain/delivery.ts';
 import { isSecretName, SECRET_NAMES, SECRETS } from '../../shared/domain/secrets.ts';
 import { MailroomError } from '../../shared/errors.ts';
+import { explainStorageError } from '../engine/data-folder.ts';
 import { Engine } from '../engine/engine.ts';
 import { runningEngine } from '../engine/engine-lock.ts';
 import { resolveDataDir } from '../engine/paths.ts';
 import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { hostPort, mailProgramHost } from '../relay/relay-address.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
+import * as backups from './backup-commands.ts';
 import * as delivery from './delivery-commands.ts';
 import { dns } from './dns-commands.ts';
 import type { CliOptions } from './main.ts';
@@ -14,9 +17,12 @@ import { type Out, print, usage } from './output.ts';
 
 // Thin adapters: parse the words, call one engine service, print the result.
 
+function secretStoreOf(opts: CliOptions) {
+  return parseSecretStoreKind(opts['secret-store'] ?? process.env.MAILROOM_SECRET_STORE);
+}
+
 function openEngine(opts: CliOptions): Engine {
-  const secretStore = parseSecretStoreKind(opts['secret-store'] ?? process.env.MAILROOM_SECRET_STORE);
-  return new Engine({ dataDir: resolveDataDir(opts['data-dir']), secretStore });
+  return new Engine({ dataDir: resolveDataDir(opts['data-dir']), secretStore: secretStoreOf(opts) });
 }
 
 export async function runCommand(words: string[], opts: CliOptions): Promise<number> {
@@ -48,6 +54,11 @@ export async function runCommand(words: string[], opts: CliOptions): Promise<num
       return withEngine(opts, (engine) => dns(engine, out, sub, rest, opts));
     case 'smarthost':
       return withEngine(opts, (engine) => delivery.smarthost(engine, out, sub, rest, opts));
+    case 'backup':
+      return withEngine(opts, (engine) => backups.backup(engine, out, sub ? [sub, ...rest] : rest));
+    case 'restore':
+      // Into an empty or new folder: no engine may open it first.
+      return backups.restore(resolveDataDir(opts['data-dir']), secretStoreOf(opts), out, sub ? [sub, ...rest] : rest);
     default:
       return usage(`Unknown command "${command}".`);
   }
@@ -57,6 +68,10 @@ async function withEngine(opts: CliOptions, fn: (engine: Engine) => Promise<numb
   const engine = openEngine(opts);
   try {
     return await fn(engine);
+  } catch (err) {
+    // Damage found only while reading (a corrupt page deep in the log) gets the same
+    // sentence with the path and the fix as damage found when opening.
+    throw explainStorageError(err, engine.paths);
   } finally {
     await engine.close();
   }
@@ -69,7 +84,7 @@ async function serve(opts: CliOptions, out: Out): Promise<number> {
     address = await engine.start('serve');
   } catch (err) {
     await engine.close();
-    throw err;
+    throw explainStorageError(err, engine.paths);
   }
   const user = engine.settings.get('relay.username');
   const event = {
@@ -106,14 +121,15 @@ function loginBlockLine(b: NonNullable<StatusReport['relay']['loginBlock']>): st
     : `were refused from ${b.client} until ${until} after ${b.failures} wrong passwords; accepted again now`;
 }
 
-function status(engine: Engine, out: Out): number {
+async function status(engine: Engine, out: Out): Promise<number> {
   const s = engine.status();
+  const size = await engine.dataSize();
   const counts = Object.entries(s.deliveries)
     .map(([k, v]) => `  ${k.padEnd(10)} ${v}`)
     .join('\n');
   print(
     out,
-    s,
+    { ...s, dataSize: size },
     [
       `Relay:            ${s.relay.address} (${s.relay.running ? `running, process ${s.relay.runningPid}; listening on ${s.relay.listening.map((h) => hostPort(h, s.relay.port)).join(' and ')}` : 'not running'})`,
       `Relay user:       ${s.relay.username ?? '(not created yet; it is made on first start)'}`,
@@ -121,6 +137,7 @@ function status(engine: Engine, out: Out): number {
       `Sending domains:  ${s.sendingDomains.join(', ') || '(none: add one with "mailroom domains add example.com")'}`,
       `Secrets kept in:  ${s.secretStore}`,
       `Data folder:      ${s.dataDir}`,
+      `Folder size:      ${formatBytes(size.total)} (database ${formatBytes(size.database)}, ${size.spoolFiles} large messages ${formatBytes(size.spool)})`,
       `Messages:         ${s.messages}`,
       `Sending route:    ${s.delivery.route}, to ${s.delivery.target}`,
       ...(s.delivery.dailyCap

@@ -34,6 +34,10 @@ Commands:
   dns records DOMAIN                 the DNS records to create for a sending domain
   dns status                         each sending domain as of its last check: ready, needs
                                      attention, waiting for DNS, or not checked
+  backup FILE                        a consistent copy of the database and the spool in one
+                                     .tar.gz, while Mailroom runs (secrets stay in the keychain)
+  restore FILE                       a backup into an empty or new data folder (--data-dir);
+                                     never overwrites anything
 
 Options:
   --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)

@@ -13,15 +13,9 @@ export type Db = Database.Database;
  * connection sets FULL and we read it back rather than trust it.
  */
 export function openDatabase(file: string): Db {
-  let db: Db;
-  try {
-    db = new Database(file);
-  } catch (err) {
-    throw new MailroomError(
-      'DATABASE',
-      `Could not open the database at ${file}: ${(err as Error).message}. Check that the data folder exists and is writable.`,
-    );
-  }
+  // Errors keep SQLite's code (SQLITE_CANTOPEN, SQLITE_NOTADB…): the data folder layer
+  // (engine/data-folder.ts) turns them into a sentence naming the folder and the fix.
+  const db: Db = new Database(file);
   try {
     // The busy timeout first: switching to WAL and migrating wait for another process
     // (the app and the CLI opening a new folder at the same moment) instead of failing.

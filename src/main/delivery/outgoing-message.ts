@@ -21,6 +21,7 @@ export interface MessageRow {
   body: Buffer | null;
   spoolPath: string | null;
   createdAt: number;
+  bodyRemovedAt: number | null;
 }
 
 export type PreparedVariant =
@@ -103,7 +104,8 @@ export class MessageLoader {
     this.dkim = dkim;
     this.select = db.prepare(
       `SELECT id, source, queue_id AS queueId, mail_from AS mailFrom, smtputf8 AS smtpUtf8, header_from AS headerFrom,
-         message_id AS messageId, subject, body, spool_path AS spoolPath, created_at AS createdAt
+         message_id AS messageId, subject, body, spool_path AS spoolPath, created_at AS createdAt,
+         body_removed_at AS bodyRemovedAt
        FROM messages WHERE id = ?`,
     );
   }
@@ -136,6 +138,8 @@ export class MessageLoader {
   private async load(id: number): Promise<OutgoingMessage> {
     const row = this.select.get(id) as MessageRow | undefined;
     if (!row) throw new Error(`message ${id} is not in the database`);
+    // Retention removes bodies only once every delivery finished; never send what is left.
+    if (row.bodyRemovedAt !== null) throw new Error(`message ${id} has had its body removed (retention.messageBodies)`);
     const raw = row.body ?? (await fs.promises.readFile(path.join(this.dataDir, row.spoolPath as string)));
     // Sign with the key of the domain in From: (what DMARC aligns with), read from the
     // bytes that leave: the stored header_from is the decoded text the log shows

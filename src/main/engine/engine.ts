@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { BackupSummary, DataSize } from '../../shared/domain/backup.ts';
 import type { DeliveryStatus, StatusReport } from '../../shared/domain/delivery.ts';
 import { DELIVERY_STATUSES } from '../../shared/domain/delivery.ts';
 import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
 import type { Settings } from '../../shared/domain/settings.ts';
-import { type Db, openDatabase } from '../db/connection.ts';
+import { createBackup } from '../backup/backup.ts';
+import type { Db } from '../db/connection.ts';
 import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts';
 import { MessageLoader } from '../delivery/outgoing-message.ts';
 import { RoutePauses } from '../delivery/route-pauses.ts';
@@ -19,8 +21,12 @@ import { type LoginBlock, LoginBlocks } from '../relay/login-blocks.ts';
 import { clientLabel, LoginGuard, THIS_COMPUTER } from '../relay/login-guard.ts';
 import { hostPort, mailProgramHost, type RelayAddress } from '../relay/relay-address.ts';
 import { type RelayDeps, RelayServer } from '../relay/relay-server.ts';
+import { RetentionCleaner } from '../retention/cleaner.ts';
 import { createSecretStore, type SecretStore } from '../secrets/secret-store.ts';
 import { SettingsService } from '../settings/settings-service.ts';
+import { MAILROOM_VERSION } from '../version.ts';
+import { openDataFolder } from './data-folder.ts';
+import { dataFolderSize } from './data-size.ts';
 import { EngineLock, runningEngine } from './engine-lock.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type DataPaths, dataPaths } from './paths.ts';
@@ -60,6 +66,8 @@ export class Engine {
   readonly queue: DeliveryQueue;
   readonly pauses: RoutePauses;
   readonly loginBlocks: LoginBlocks;
+  /** Removes old message bodies and log rows; runs on its own only while this process runs the engine. */
+  readonly retention: RetentionCleaner;
   readonly log: Logger;
   private running: {
     lock: EngineLock;
@@ -72,8 +80,8 @@ export class Engine {
   constructor(opts: EngineOptions) {
     this.paths = dataPaths(opts.dataDir);
     this.log = opts.log ?? createLogger();
-    fs.mkdirSync(this.paths.spoolTmp, { recursive: true, mode: 0o700 });
-    this.db = openDatabase(this.paths.database);
+    // Checks the folder first: one that lost its database is refused, never started afresh.
+    this.db = openDataFolder(this.paths);
     this.settings = new SettingsService(this.db);
     this.domains = new DomainsService(this.db);
     const installId = this.db.prepare("SELECT value FROM meta WHERE key = 'install_id'").pluck().get() as string;
@@ -83,6 +91,12 @@ export class Engine {
     this.queue = new DeliveryQueue(this.db, new Enqueuer(this.db));
     this.pauses = new RoutePauses(this.db);
     this.loginBlocks = new LoginBlocks(this.db);
+    this.retention = new RetentionCleaner({
+      db: this.db,
+      dataDir: this.paths.dataDir,
+      settings: this.settings,
+      log: this.log,
+    });
   }
 
   /** Takes the engine lock, makes sure relay credentials exist, and starts the relay and the dispatcher. */
@@ -129,6 +143,8 @@ export class Engine {
       }
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
       this.running = { lock, kind, relay, relayDeps, dispatcher };
+      // Only the process holding the engine lock cleans up, so two never race over a file.
+      this.retention.start();
       this.log.info('relay listening', {
         address: address.listening.map((h) => hostPort(h, address.port)).join(' '),
         secrets: this.secrets.label,
@@ -138,6 +154,26 @@ export class Engine {
       lock.release();
       throw err;
     }
+  }
+
+  /**
+   * A backup of this data folder while the engine runs (see backup/backup.ts). In the
+   * process that runs the relay the copy goes in small steps on its own connection.
+   */
+  backup(target: string, opts: { overwrite?: boolean } = {}): Promise<BackupSummary> {
+    return createBackup({
+      db: this.db,
+      paths: this.paths,
+      target,
+      overwrite: opts.overwrite ?? false,
+      liveWriter: this.isRunning(),
+      mailroomVersion: MAILROOM_VERSION,
+    });
+  }
+
+  /** The data folder's size on disk: database (with WAL) and spool. */
+  dataSize(): Promise<DataSize> {
+    return dataFolderSize(this.paths, this.db);
   }
 
   /** Look for due work now (after "retry now" or a settings change in this process). */
@@ -220,6 +256,7 @@ export class Engine {
       const running = this.running;
       if (!running) return;
       this.running = null;
+      await this.retention.stop();
       await running.relay.stop(graceMs);
       running.relayDeps.guard.close();
       await running.dispatcher.stop(graceMs);
@@ -238,6 +275,15 @@ export class Engine {
    * removing them loses nothing.
    */
   private sweepSpool(): void {
+    // A backup cut off by a crash leaves its staging folder (a database copy): gone after
+    // six hours, long past any backup still running in another process.
+    for (const f of fs.readdirSync(this.paths.dataDir)) {
+      const p = path.join(this.paths.dataDir, f);
+      if (f.startsWith('.backup-') && Date.now() - fs.statSync(p).mtimeMs > 6 * 3_600_000) {
+        this.log.warn('removing an unfinished backup left by a crash', { folder: f });
+        fs.rmSync(p, { recursive: true, force: true });
+      }
+    }
     for (const f of fs.readdirSync(this.paths.spoolTmp)) fs.rmSync(path.join(this.paths.spoolTmp, f), { force: true });
     const referenced = new Set(
       (this.db.prepare('SELECT spool_path FROM messages WHERE spool_path IS NOT NULL').pluck().all() as string[]).map(

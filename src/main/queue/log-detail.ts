@@ -10,7 +10,8 @@ import { loadRows } from './log-plan.ts';
 // message with the header fields (parseHeaderFields) read from the stored bytes or the
 // start of the spool file, and every event.
 
-const HEADER_READ_BYTES = 256 * 1024;
+/** The most of a message read for its headers (and kept of it once its body is removed). */
+export const HEADER_READ_BYTES = 256 * 1024;
 const MAX_HEADER_FIELDS = 200;
 const MAX_HEADER_VALUE = 2000;
 
@@ -26,7 +27,7 @@ export function deliveryDetail(db: Db, dataDir: string, id: number): LogDetail {
   const m = db
     .prepare(
       `SELECT id, queue_id AS queueId, source, mail_from AS mailFrom, header_from AS headerFrom, subject,
-         message_id AS headerMessageId, size, created_at AS createdAt,
+         message_id AS headerMessageId, size, created_at AS createdAt, body_removed_at AS bodyRemovedAt,
          substr(body, 1, ${HEADER_READ_BYTES}) AS head, spool_path AS spoolPath,
          (SELECT count(*) FROM deliveries WHERE message_id = messages.id) AS recipients
        FROM messages WHERE id = ?`,

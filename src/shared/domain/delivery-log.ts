@@ -97,6 +97,8 @@ export const logDetailSchema = z.object({
     headers: z.array(z.object({ name: z.string(), value: z.string() })),
     /** How many recipients this message had, in all. */
     recipients: z.number(),
+    /** When retention removed the message's body (its headers are kept); null while it is kept. */
+    bodyRemovedAt: z.number().nullable(),
   }),
   /** Every event of this delivery, oldest first. */
   events: z.array(logEventSchema),

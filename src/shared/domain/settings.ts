@@ -279,6 +279,22 @@ export const SETTINGS = {
     'Longest one delivery attempt may take. A delivery whose attempt was cut off (a crash) is retried after this.',
   ),
 
+  // --- Retention -----------------------------------------------------------------
+  // Counted from when a message's last delivery finished (delivered, bounced or
+  // cancelled); mail still queued or being retried is never touched.
+  'retention.messageBodies': def(
+    'string',
+    duration(86_400_000),
+    '30d',
+    'How long the text of a finished message is kept after its last delivery finished (at least 1 day). Its headers and delivery log stay.',
+  ),
+  'retention.logRows': def(
+    'string',
+    duration(86_400_000),
+    '730d',
+    'How long a finished message stays in the delivery log after its last delivery finished (at least 1 day); then it is deleted with every attempt.',
+  ),
+
   // --- Desktop app ---------------------------------------------------------------
   'app.trayNoticeShown': def(
     'boolean',

@@ -6,6 +6,8 @@
 export const IPC_CHANNELS = [
   'app.info',
   'app.setStartAtLogin',
+  'app.dataSize',
+  'app.backup',
   'relay.status',
   'dashboard.get',
   'sending.setPaused',

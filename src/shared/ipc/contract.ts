@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backupSummarySchema, dataSizeSchema } from '../domain/backup.ts';
 import { dashboardSchema } from '../domain/dashboard.ts';
 import { statusReportSchema } from '../domain/delivery.ts';
 import {
@@ -120,6 +121,12 @@ export type SendingDomain = z.infer<typeof sendingDomainSchema>;
 export const IPC_CONTRACT = {
   'app.info': { input: noInput, output: appInfoSchema },
   'app.setStartAtLogin': { input: z.strictObject({ enabled: z.boolean() }), output: appInfoSchema },
+  'app.dataSize': { input: noInput, output: dataSizeSchema },
+  /** Asks where to save (a native dialog), then writes the backup; `summary` is null when cancelled. */
+  'app.backup': {
+    input: noInput,
+    output: z.object({ saved: z.boolean(), summary: backupSummarySchema.nullable() }),
+  },
   'relay.status': { input: noInput, output: statusReportSchema },
   'dashboard.get': { input: noInput, output: dashboardSchema },
   'sending.setPaused': {

@@ -4,6 +4,7 @@ import { sql as logIndexes } from './003_log_indexes.ts';
 import { sql as domainSetup } from './004_domain_setup.ts';
 import { sql as recordsShown } from './005_records_shown.ts';
 import { sql as relayGuard } from './006_relay_guard.ts';
+import { sql as retention } from './007_retention.ts';
 
 export interface Migration {
   name: string;
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '004_domain_setup', sql: domainSetup },
   { name: '005_records_shown', sql: recordsShown },
   { name: '006_relay_guard', sql: relayGuard },
+  { name: '007_retention', sql: retention },
 ];

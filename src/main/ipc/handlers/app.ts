@@ -1,3 +1,4 @@
+import { defaultBackupName } from '../../backup/backup.ts';
 import type { HandlerContext } from './index.ts';
 
 export function appHandlers({ engine, appVersion, engineState, desktop, live }: HandlerContext) {
@@ -12,6 +13,16 @@ export function appHandlers({ engine, appVersion, engineState, desktop, live }: 
     'app.setStartAtLogin': ({ enabled }: { enabled: boolean }) => {
       desktop.setStartAtLogin(enabled);
       return info();
+    },
+    'app.dataSize': () => engine.dataSize(),
+    'app.backup': async () => {
+      const target = await desktop.chooseSavePath(defaultBackupName(), {
+        name: 'Mailroom backup (.tar.gz)',
+        extensions: ['gz'],
+      });
+      if (!target) return { saved: false, summary: null };
+      // The save dialog has asked before replacing a file.
+      return { saved: true, summary: await engine.backup(target, { overwrite: true }) };
     },
     'relay.status': () => engine.status(),
     'dashboard.get': () => live.current(),

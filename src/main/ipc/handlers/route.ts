@@ -24,6 +24,8 @@ const WINDOW_SETTINGS: ReadonlySet<string> = new Set([
   'smarthost.username',
   'smarthost.ratePerMinute',
   'smarthost.dailyCap',
+  'retention.messageBodies',
+  'retention.logRows',
 ]);
 
 async function routeState(engine: Engine) {

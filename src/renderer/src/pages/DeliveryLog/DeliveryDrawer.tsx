@@ -126,6 +126,12 @@ function DrawerBody({
         ))}
       </Timeline>
       <Title order={4}>Message headers</Title>
+      {message.bodyRemovedAt !== null && (
+        <Text size="sm" c="dimmed" data-testid="drawer-body-removed">
+          The text of this message was removed on {formatTime(message.bodyRemovedAt)}, once every delivery had finished
+          and the time to keep message bodies had passed (Settings → App). Its headers and this log are kept.
+        </Text>
+      )}
       {message.headers.length === 0 ? (
         <Text size="sm" c="dimmed">
           No stored headers (this message is put together when it is sent).

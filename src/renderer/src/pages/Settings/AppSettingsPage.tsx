@@ -18,6 +18,7 @@ import { CopyValueButton } from '../../components/CopyValueButton/CopyValueButto
 import { call } from '../../lib/ipc.ts';
 import { notifyError } from '../../lib/notify.ts';
 import { useLoad } from '../../lib/use-load.ts';
+import { AppDataCard } from './AppDataCard.tsx';
 import { LoadFailed, Loading, SettingsFrame } from './SettingsFrame.tsx';
 
 const SCHEMES: { value: MantineColorScheme; label: string }[] = [
@@ -26,7 +27,7 @@ const SCHEMES: { value: MantineColorScheme; label: string }[] = [
   { value: 'auto', label: 'Same as my computer' },
 ];
 
-/** Settings → App: starting at login, light or dark, and where Mailroom keeps its data. */
+/** Settings → App: starting at login, your data (size, how long it is kept, backup), light or dark, and where it is kept. */
 export function AppSettingsPage() {
   const loaded = useLoad(() => call('app.info'), []);
   const { colorScheme, setColorScheme } = useMantineColorScheme();
@@ -45,7 +46,7 @@ export function AppSettingsPage() {
   };
 
   return (
-    <SettingsFrame title="App" intro="How the Mailroom app itself behaves on this computer.">
+    <SettingsFrame title="App" intro="How the Mailroom app itself behaves on this computer, and the data it keeps.">
       {!info && loaded.error && <LoadFailed what="the app settings" error={loaded.error} onRetry={loaded.reload} />}
       {!info && !loaded.error && <Loading label="Loading the app settings" />}
       {info && (
@@ -70,6 +71,8 @@ export function AppSettingsPage() {
               </Text>
             </Stack>
           </Card>
+
+          <AppDataCard />
 
           <Card withBorder padding="lg">
             <Title order={3} size="h4" mb="sm">
