@@ -62,6 +62,44 @@ describe('secrets in the OS keychain', () => {
     expect(fs.existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
   });
 
+  it('a backup restored on this computer finds its secrets in the keychain again; on another, it lists them', async () => {
+    const work = tempDir('mailroom-restore-');
+    const otherHome = tempDir('mailroom-home2-');
+    try {
+      const q = (p: string) => JSON.stringify(p);
+      const cli = `${q(process.execPath)} ${q(CLI)}`;
+      const source = path.join(work, 'source');
+      const backup = path.join(work, 'backup.tar.gz');
+      const unlock = 'echo -n unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
+      const here = [
+        unlock,
+        `printf 'Kc-restore-5678\\n' | ${cli} secret set relay.password --data-dir ${q(source)}`,
+        `${cli} relay credentials --data-dir ${q(source)} > /dev/null`,
+        `${cli} backup ${q(backup)} --data-dir ${q(source)} > /dev/null`,
+        `${cli} restore ${q(backup)} --data-dir ${q(path.join(work, 'restored'))} --json > ${q(path.join(work, 'here.json'))}`,
+        `${cli} relay credentials --show-password --json --data-dir ${q(path.join(work, 'restored'))} > ${q(path.join(work, 'creds.json'))}`,
+      ].join(' && ');
+      await run('dbus-run-session', ['--', 'sh', '-c', here], { env: cleanEnv(), cwd: home });
+      // Another computer: another user's keyring, which has never seen this installation.
+      const elsewhere = [
+        unlock,
+        `${cli} restore ${q(backup)} --data-dir ${q(path.join(work, 'elsewhere'))} > ${q(path.join(work, 'elsewhere.txt'))}`,
+      ].join(' && ');
+      const env2 = { ...cleanEnv(), HOME: otherHome, XDG_DATA_HOME: path.join(otherHome, '.local/share') };
+      await run('dbus-run-session', ['--', 'sh', '-c', elsewhere], { env: env2, cwd: otherHome });
+
+      const restoredHere = JSON.parse(fs.readFileSync(path.join(work, 'here.json'), 'utf8'));
+      expect(restoredHere.secrets).toEqual([{ name: 'relay.password', present: true }]);
+      expect(JSON.parse(fs.readFileSync(path.join(work, 'creds.json'), 'utf8')).password).toBe('Kc-restore-5678');
+      expect(fs.readFileSync(backup).includes(Buffer.from('Kc-restore-5678'))).toBe(false);
+      expect(fs.readFileSync(path.join(work, 'elsewhere.txt'), 'utf8')).toMatch(
+        /Enter the ones not found in the OS keychain again:\n {2}relay\.password \(missing\): the password your mail programs use/,
+      );
+    } finally {
+      for (const d of [work, otherHome]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('refuses, with a clear sentence, when no keychain is reachable, and stores nothing', async () => {
     const r = await mailroom(['secret', 'set', 'relay.password'], cleanEnv(), 'would-be-secret\n');
     expect(r.code).toBe(1);

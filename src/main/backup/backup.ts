@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { create as createTar } from 'tar';
 import {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
@@ -209,6 +208,8 @@ export async function createBackup(o: BackupOptions): Promise<BackupSummary> {
     }
     fs.writeFileSync(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.rmSync(partial, { force: true });
+    // Loaded here, not at start: every other command and the app's start skip it.
+    const { create: createTar } = await import('tar');
     await createTar({ gzip: true, file: partial, cwd: staging, portable: true }, [
       'manifest.json',
       ...manifest.files.map((f) => f.path),

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { extract as extractTar } from 'tar';
 import { type BackupManifest, backupManifestSchema } from '../../shared/domain/backup.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import { SCHEMA_VERSION } from '../db/connection.ts';
@@ -81,6 +80,8 @@ function fsyncFile(file: string): void {
 
 async function unpack(file: string, into: string, damaged: (why: string) => MailroomError): Promise<void> {
   const foreign: string[] = [];
+  // Loaded here, not at start: every other command and the app's start skip it.
+  const { extract: extractTar } = await import('tar');
   try {
     await extractTar({
       file,

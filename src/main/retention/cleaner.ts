@@ -18,8 +18,11 @@ import type { SettingsService } from '../settings/settings-service.ts';
 // - retention.messageBodies (30 days): the body goes. Inline bytes are cut down to the
 //   header section and a spool file is replaced by its header section, so the log's
 //   drawer still shows the headers; body_removed_at says when (migration 006).
-// - retention.logRows (2 years): the message goes with every delivery and event
-//   (ON DELETE CASCADE), and its spool file if it still has one.
+// - retention.logRows (2 years): the message goes with every delivery and event, and its
+//   spool file if it still has one.
+//
+// Candidates are found by created_at (a message cannot finish before it arrived), then
+// checked against their deliveries.
 //
 // It works in small transactions on the engine's own connection, sized by time: a batch
 // that took longer than `batchTargetMs` (20 ms) halves the next one, one that took under
