@@ -317,24 +317,29 @@ export class Dispatcher {
       return claimed.length === limit ? 0 : this.nextDueDelay(now);
     }
     this.lookAgain = false;
-    this.claiming = this.o.claimDeliveries(opts).then(
-      (claimed) => {
+    this.claiming = this.o
+      .claimDeliveries(opts)
+      .then((claimed) => {
         this.claiming = null;
         if (!this.running) {
           // Stopped while claiming: give them back untried.
-          const ids = claimed.map((d) => d.id);
-          this.o.queue.release(ids, Date.now(), Date.now(), null);
+          this.o.queue.release(
+            claimed.map((d) => d.id),
+            Date.now(),
+            Date.now(),
+            null,
+          );
           return;
         }
         if (claimed.length > 0) this.dispatch(claimed);
         this.schedule(claimed.length === limit || this.lookAgain ? 0 : this.nextDueDelay(Date.now()));
-      },
-      (err: Error) => {
+      })
+      .catch((err: Error) => {
+        // What was claimed and not dispatched comes back when its lease ends.
         this.claiming = null;
         this.o.log.error('the dispatcher could not claim work; trying again in 5 s', { error: err.message });
         if (this.running) this.schedule(5000);
-      },
-    );
+      });
     return null;
   }
 
