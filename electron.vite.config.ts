@@ -15,7 +15,12 @@ export default defineConfig({
       // cli: the `mailroom` command for an installed package (bin/mailroom.js), where
       // Node will not run TypeScript from node_modules.
       rolldownOptions: {
-        input: { index: resolve(here, 'src/main/index.ts'), cli: resolve(here, 'src/main/cli/main.ts') },
+        // commit-worker: the database commit thread's own entry (see src/main/queue/commit-thread.ts).
+        input: {
+          index: resolve(here, 'src/main/index.ts'),
+          cli: resolve(here, 'src/main/cli/main.ts'),
+          'commit-worker': resolve(here, 'src/main/queue/commit-worker.ts'),
+        },
       },
     },
   },

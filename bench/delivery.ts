@@ -1,11 +1,17 @@
 // Delivery benchmark: how fast does `mailroom serve` take mail in over SMTP, DKIM-sign it and
 // hand it to the next hop? The next hop is the smarthost route pointed at a loopback sink.
 //
-//   node bench/delivery.ts                   10,000 × 5 KB, one recipient each, DKIM rsa-2048, end to end
+//   node bench/delivery.ts                   10,000 messages of 5 KB and of 50 KB, one recipient each, end to
+//                                            end: Mailroom unsigned, Mailroom with DKIM rsa-2048 and (as root,
+//                                            with Postfix installed) Postfix relaying the same load, interleaved;
+//                                            the headline puts Mailroom unsigned next to Postfix (also unsigned)
+//                                            and Mailroom signed beside them
+//   node bench/delivery.ts --size 50k        one size (bytes, or with k: 50k = 51,200 bytes; a list: 5k,50k)
+//   node bench/delivery.ts --dkim on         Mailroom signed only (off: unsigned only, as --no-dkim; both)
+//   node bench/delivery.ts --postfix no      without Postfix (auto: when it can run here; yes: insist)
 //   node bench/delivery.ts --mode separate   enqueue with sending paused, then time the delivery alone
 //   node bench/delivery.ts --mode both       both of the above (each with a fresh data folder and server)
-//   node bench/delivery.ts --no-dkim         no DKIM key: the figure comparable to Postfix relaying unsigned
-//   node bench/delivery.ts --runs 3 --json   three runs, medians, as JSON
+//   node bench/delivery.ts --runs 3 --json   three runs of each, interleaved, medians, as JSON
 //   node bench/delivery.ts --cpu-prof DIR    write a V8 CPU profile of the `serve` child into DIR
 //   node bench/delivery.ts --target 127.0.0.1:2527 --sink-port 2600
 //                                            submit to another server that relays to the sink this
@@ -51,6 +57,13 @@ type SinkKind = 'smtp-sink' | 'internal';
 
 interface Options {
   count: number;
+  /** The message sizes to run. */
+  sizes: number[];
+  /** Mailroom without and/or with DKIM. */
+  dkims: boolean[];
+  /** Postfix relaying the same load (bench/postfix-delivery.sh), interleaved with Mailroom's runs. */
+  postfix: boolean;
+  /** The size and signing of the run at hand. */
   size: number;
   connections: number;
   runs: number;
@@ -70,11 +83,16 @@ interface Options {
 const USAGE = `Usage: node bench/delivery.ts [options]
 
   --count N            messages (default 10000), one recipient each
-  --size BYTES         approximate size of each message (default 5120)
+  --size LIST          approximate size of each message in bytes, 50k for 51200; a comma list runs each
+                       (default 5k,50k)
   --connections N      client connections to the relay (default 10)
   --mode M             e2e (default): sending on from the start, time until the sink has them all;
                        separate: enqueue with sending paused, then time the delivery alone; both
-  --no-dkim            no DKIM key for the sending domain (mail goes out unsigned)
+  --dkim WHICH         both (default): Mailroom without and with a DKIM rsa-2048 key; on; off
+  --no-dkim            the same as --dkim off: no DKIM key, mail goes out unsigned
+  --postfix WHEN       auto (default): also run Postfix relaying the same load to the same sink, between
+                       Mailroom's runs, when this runs as root with Postfix installed (bench/postfix-delivery.sh;
+                       e2e only); yes: insist; no: Mailroom only
   --sink KIND          auto (default: smtp-sink if ${SMTP_SINK} exists), smtp-sink, or internal
                        (a counting smtp-server in a child process)
   --sink-port PORT     port of the loopback sink (default: a free one; required with --target)
@@ -83,7 +101,8 @@ const USAGE = `Usage: node bench/delivery.ts [options]
   --target HOST:PORT   submit to this loopback server instead of spawning "mailroom serve"; it must relay
                        to the sink on 127.0.0.1:--sink-port (e2e only; no AUTH)
   --sign-seconds S     how long to time in-process RSA-2048 DKIM signing (default 2; 0 skips it)
-  --runs N             repeat each mode N times (fresh data folder and server each) and print the medians
+  --runs N             repeat each configuration N times (fresh data folder and server each), interleaved,
+                       and print the medians
   --time-limit SEC     give up and fail when a phase takes longer (default 300)
   --cpu-prof DIR       run the spawned server with --cpu-prof and write the profile into DIR
   --keep               keep the temporary data folders (their paths are printed)
@@ -99,6 +118,8 @@ function parseOptions(argv: string[]): Options {
     options: {
       count: { type: 'string' },
       size: { type: 'string' },
+      dkim: { type: 'string' },
+      postfix: { type: 'string' },
       connections: { type: 'string' },
       mode: { type: 'string' },
       'no-dkim': { type: 'boolean', default: false },
@@ -127,7 +148,19 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   const count = int('--count', values.count, 10_000, 1, 1_000_000);
-  const size = int('--size', values.size, 5120, 600, 20 * 1024 * 1024);
+  const sizes = (values.size ?? '5k,50k').split(',').map((item) => {
+    const text = item.trim().toLowerCase();
+    const n = text.endsWith('k') ? Number(text.slice(0, -1)) * 1024 : Number(text);
+    if (!Number.isInteger(n) || n < 600 || n > 20 * 1024 * 1024)
+      fail(`--size takes sizes from 600 bytes to 20 MB, like 5120, 50k or 5k,50k (got "${item}")`);
+    return n;
+  });
+  const dkimText = values['no-dkim'] ? 'off' : (values.dkim ?? 'both');
+  if (!['on', 'off', 'both'].includes(dkimText)) fail(`--dkim must be on, off or both (got "${dkimText}")`);
+  if (values['no-dkim'] && values.dkim && values.dkim !== 'off') fail('--no-dkim contradicts --dkim on/both');
+  const dkims = dkimText === 'both' ? [false, true] : [dkimText === 'on'];
+  const postfixText = values.postfix ?? 'auto';
+  if (!['auto', 'yes', 'no'].includes(postfixText)) fail(`--postfix must be auto, yes or no (got "${postfixText}")`);
   const connections = int('--connections', values.connections, 10, 1, 1000);
   const runs = int('--runs', values.runs, 1, 1, 100);
   const timeLimit = int('--time-limit', values['time-limit'], 300, 1, 86_400);
@@ -155,8 +188,9 @@ function parseOptions(argv: string[]): Options {
       fail('--target uses port 25; run the server under test on another loopback port (e.g. 2527)');
     if (!sinkPort) fail('--target needs --sink-port: the port the target relays to');
     if (modeText !== 'e2e') fail('--target measures end to end only (--mode e2e)');
-    if (values['no-dkim'] || values.set?.length || values['cpu-prof'])
-      fail('--no-dkim, --set and --cpu-prof apply to the spawned server, not to --target');
+    if (values['no-dkim'] || values.dkim || values.set?.length || values['cpu-prof'])
+      fail('--dkim, --no-dkim, --set and --cpu-prof apply to the spawned server, not to --target');
+    if (postfixText === 'yes') fail('--postfix yes and --target exclude each other');
   }
 
   const settings: [string, string][] = [];
@@ -169,14 +203,20 @@ function parseOptions(argv: string[]): Options {
     settings.push([key, item.slice(eq + 1)]);
   }
 
+  const postfixHere = canRunPostfix();
+  if (postfixText === 'yes' && postfixHere !== true) fail(`--postfix yes: ${postfixHere}`);
+  if (postfixText === 'yes' && modeText === 'separate') fail('--postfix yes: Postfix is measured end to end only');
   return {
     count,
-    size,
+    sizes,
+    dkims,
+    postfix: !target && postfixText !== 'no' && postfixHere === true && modeText !== 'separate',
+    size: sizes[0] as number,
     connections: Math.min(connections, count),
     runs,
     json: values.json,
     modes,
-    dkim: !values['no-dkim'],
+    dkim: dkims[0] as boolean,
     sink,
     sinkPort,
     target,
@@ -186,6 +226,13 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep,
     cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : null,
   };
+}
+
+/** True when bench/postfix-delivery.sh can run here, else why not. */
+function canRunPostfix(): true | string {
+  if (!fs.existsSync('/usr/sbin/postfix')) return 'Postfix is not installed (Debian: apt-get install postfix)';
+  if (process.getuid?.() !== 0) return 'Postfix needs root to start (it drops to the postfix user)';
+  return true;
 }
 
 function isLoopback(host: string): boolean {
@@ -960,9 +1007,9 @@ function report(f: Figures, label: string, signing: SigningFigures | null): stri
   return lines.join('\n');
 }
 
-function signingReport(s: SigningFigures): string {
+function signingReport(s: SigningFigures, size: number): string {
   return [
-    'In-process RSA-2048 DKIM signing (DkimSigner, relaxed/relaxed, this process, one core)',
+    `In-process RSA-2048 DKIM signing of ${sizeLabel(size)} messages (DkimSigner, relaxed/relaxed, this process, one core)`,
     `  DkimSigner.sign     ${s.signsPerSecond.toFixed(0)} signs/s (${(s.microsPerSign / 1000).toFixed(3)} ms each, ${s.signs} in ${s.seconds.toFixed(1)} s)`,
     `  bare crypto.sign    ${s.rawSignsPerSecond.toFixed(0)} signs/s (same bytes; the rest is canonicalisation and hashing)`,
     '',
@@ -980,34 +1027,161 @@ function medians(runs: Figures[]): Figures {
   return out as unknown as Figures;
 }
 
+// ---------------------------------------------------------------- Postfix alongside
+
+const POSTFIX_SCRIPT = path.resolve(import.meta.dirname, 'postfix-delivery.sh');
+
+/** Postfix relaying the same load to a sink of this benchmark (bench/postfix-delivery.sh), one run. */
+async function runPostfix(opts: Options, log: (line: string) => void): Promise<Figures> {
+  const [port, sinkPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    PFX_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-postfix-')),
+    PFX_PORT: String(port),
+    PFX_SINK_PORT: String(sinkPort),
+  };
+  const script = (command: string) =>
+    new Promise<string>((resolve, reject) => {
+      execFile('sh', [POSTFIX_SCRIPT, command], { env, timeout: SETUP_TIMEOUT_MS }, (err, stdout, stderr) => {
+        if (err) reject(new BenchError(`sh bench/postfix-delivery.sh ${command} failed: ${stderr || err.message}`));
+        else resolve(stdout.trim());
+      });
+    });
+  try {
+    log(await script('start'));
+    for (let i = 0; !(await canConnect(port)); i++) {
+      if (i >= 50) fail(`Postfix is not listening on 127.0.0.1:${port} after 5 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const figures = await runOnce({ ...opts, dkim: false, target: { host: '127.0.0.1', port }, sinkPort }, 'e2e', log);
+    const left = Number(await script('count'));
+    if (left !== 0) log(`warning: ${left} messages still in the Postfix queue`);
+    return { ...figures, server: 'Postfix (bench/postfix-delivery.sh)', dkim: false };
+  } finally {
+    await script('purge').catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+interface Series {
+  mode: Mode;
+  size: number;
+  /** 'mailroom' (dkim true/false) or 'postfix'. */
+  server: 'mailroom' | 'postfix';
+  dkim: boolean;
+  runs: Figures[];
+}
+
+const sizeLabel = (bytes: number) => (bytes % 1024 === 0 ? `${bytes / 1024} KB` : `${bytes} bytes`);
+const seriesLabel = (x: Series) =>
+  x.server === 'postfix' ? 'Postfix unsigned' : x.dkim ? 'Mailroom DKIM' : 'Mailroom unsigned';
+const rateOf = (f: Figures) => (f.mode === 'e2e' ? f.e2eRate : f.deliveryRate);
+
+interface HeadlineRow {
+  size: number;
+  mailroomUnsigned: number | null;
+  postfix: number | null;
+  mailroomSigned: number | null;
+  unsignedRatio: number | null;
+  signedRatio: number | null;
+  cpuMsUnsigned: number | null;
+  cpuMsSigned: number | null;
+}
+
+function headlineRows(series: Series[]): HeadlineRow[] {
+  const rows: HeadlineRow[] = [];
+  for (const size of [...new Set(series.filter((x) => x.mode === 'e2e').map((x) => x.size))]) {
+    const pick = (server: Series['server'], dkim: boolean) => {
+      const x = series.find((y) => y.mode === 'e2e' && y.size === size && y.server === server && y.dkim === dkim);
+      return x?.runs.length ? medians(x.runs) : null;
+    };
+    const mu = pick('mailroom', false);
+    const ms = pick('mailroom', true);
+    const pf = pick('postfix', false);
+    const ratio = (a: Figures | null) =>
+      a?.e2eRate && pf?.e2eRate ? Math.round((a.e2eRate / pf.e2eRate) * 100) / 100 : null;
+    rows.push({
+      size,
+      mailroomUnsigned: mu?.e2eRate ?? null,
+      postfix: pf?.e2eRate ?? null,
+      mailroomSigned: ms?.e2eRate ?? null,
+      unsignedRatio: ratio(mu),
+      signedRatio: ratio(ms),
+      cpuMsUnsigned: mu?.engineCpuMsPerMessage ?? null,
+      cpuMsSigned: ms?.engineCpuMsPerMessage ?? null,
+    });
+  }
+  return rows;
+}
+
+function headlineReport(rows: HeadlineRow[], runs: number, count: number, connections: number): string {
+  const cell = (rate: number | null, ratio: number | null) =>
+    rate === null ? 'n/a' : `${rate.toFixed(0)} msg/s${ratio === null ? '' : ` (${ratio.toFixed(2)}×)`}`;
+  const lines = [
+    `HEADLINE: end to end, ${count} messages, ${connections} connections, ${runs > 1 ? `medians of ${runs} interleaved runs` : 'one run each'}; × is the ratio to Postfix`,
+    `  ${'size'.padEnd(8)} ${'Mailroom unsigned'.padEnd(22)} ${'Postfix unsigned'.padEnd(18)} ${'Mailroom DKIM'.padEnd(22)} engine CPU ms/msg (unsigned, DKIM)`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      `  ${sizeLabel(r.size).padEnd(8)} ${cell(r.mailroomUnsigned, r.unsignedRatio).padEnd(22)} ${cell(r.postfix, null).padEnd(18)} ${cell(r.mailroomSigned, r.signedRatio).padEnd(22)} ${fmt(r.cpuMsUnsigned, 3)}, ${fmt(r.cpuMsSigned, 3)}`,
+    );
+  }
+  lines.push(
+    `  load average at the end: ${os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(', ')} (${os.availableParallelism()} CPUs)`,
+    '',
+  );
+  return lines.join('\n');
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const log = (line: string) => {
     if (!opts.json) process.stderr.write(`${line}\n`);
   };
-  let signing: SigningFigures | null = null;
-  const byMode = new Map<Mode, Figures[]>();
+  const signing = new Map<number, SigningFigures>();
+  const series: Series[] = [];
   try {
-    if (opts.signSeconds > 0) {
-      log(`Timing in-process RSA-2048 DKIM signing for ${opts.signSeconds} s ...`);
-      signing = await measureSigning(opts);
-      if (!opts.json) process.stdout.write(signingReport(signing));
+    if (opts.signSeconds > 0 && !opts.target && opts.dkims.includes(true)) {
+      for (const size of opts.sizes) {
+        log(`Timing in-process RSA-2048 DKIM signing of ${sizeLabel(size)} messages for ${opts.signSeconds} s ...`);
+        const s = await measureSigning({ ...opts, size });
+        signing.set(size, s);
+        if (!opts.json) process.stdout.write(signingReport(s, size));
+      }
     }
     for (const mode of opts.modes) {
-      const runs: Figures[] = [];
-      byMode.set(mode, runs);
-      for (let r = 1; r <= opts.runs; r++) {
-        if (opts.runs > 1) log(`--- ${mode}: run ${r} of ${opts.runs}`);
-        const figures = await runOnce(opts, mode, log);
-        runs.push(figures);
-        if (!opts.json)
-          process.stdout.write(report(figures, opts.runs > 1 ? `Run ${r}` : 'Delivery benchmark', signing));
-      }
-      if (opts.runs > 1 && !opts.json) {
-        const m = medians(runs);
-        process.stdout.write(report(m, `Medians of ${runs.length} runs`, signing));
-        const key = mode === 'e2e' ? 'e2eRate' : 'deliveryRate';
-        process.stdout.write(`  rates               ${runs.map((f) => fmt(f[key])).join(', ')} msg/s\n\n`);
+      for (const size of opts.sizes) {
+        const here: Series[] = opts.target
+          ? [{ mode, size, server: 'mailroom', dkim: false, runs: [] }]
+          : opts.dkims.map((dkim) => ({ mode, size, server: 'mailroom' as const, dkim, runs: [] }));
+        if (opts.postfix && mode === 'e2e') here.push({ mode, size, server: 'postfix', dkim: false, runs: [] });
+        series.push(...here);
+        // Interleaved: each run of every configuration sees the machine as the others do.
+        for (let r = 1; r <= opts.runs; r++) {
+          for (const x of here) {
+            const name = opts.target ? 'the target' : seriesLabel(x);
+            log(`--- ${mode}, ${sizeLabel(size)}, ${name}${opts.runs > 1 ? `: run ${r} of ${opts.runs}` : ''}`);
+            const runOpts = { ...opts, size, dkim: x.dkim };
+            const figures = x.server === 'postfix' ? await runPostfix(runOpts, log) : await runOnce(runOpts, mode, log);
+            x.runs.push(figures);
+            if (!opts.json)
+              process.stdout.write(
+                report(figures, opts.runs > 1 ? `Run ${r}` : 'Delivery benchmark', signing.get(size) ?? null),
+              );
+          }
+        }
+        if (opts.runs > 1 && !opts.json) {
+          for (const x of here) {
+            process.stdout.write(
+              report(medians(x.runs), `Medians of ${x.runs.length} runs, ${seriesLabel(x)}`, signing.get(size) ?? null),
+            );
+            process.stdout.write(`  rates               ${x.runs.map((f) => fmt(rateOf(f))).join(', ')} msg/s\n\n`);
+          }
+        }
       }
     }
   } catch (err) {
@@ -1015,10 +1189,24 @@ async function main(): Promise<number> {
     process.stderr.write(`bench/delivery: FAILED: ${message}\n`);
     return 1;
   }
+  const rows = opts.target ? [] : headlineRows(series);
   if (opts.json) {
-    const out: Record<string, unknown> = { signing };
-    for (const [mode, runs] of byMode) out[mode] = opts.runs === 1 ? runs[0] : { median: medians(runs), runs };
+    const out = {
+      signing: Object.fromEntries(signing),
+      headline: rows,
+      series: series.map((x) => ({
+        mode: x.mode,
+        size: x.size,
+        server: x.server,
+        dkim: x.dkim,
+        median: medians(x.runs),
+        runs: x.runs,
+      })),
+      loadAverage: os.loadavg(),
+    };
     process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else if (rows.length) {
+    process.stdout.write(headlineReport(rows, opts.runs, opts.count, opts.connections));
   }
   return 0;
 }

@@ -55,8 +55,12 @@ mynetworks = 127.0.0.0/8
 mydestination =
 local_transport = error:no local delivery in this benchmark
 relayhost = [127.0.0.1]:$SINK_PORT
-smtp_dns_support_level = disabled
+# No DNS at all: no reverse lookup of the client (smtpd would ask the system resolver
+# for 127.0.0.1's name when the hosts file does not answer), none for the relayhost.
 smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+lmtp_dns_support_level = disabled
+smtp_host_lookup = native
 smtpd_relay_restrictions = permit_mynetworks, reject
 maillog_file_prefixes = $DIR
 maillog_file = $DIR/maillog

@@ -10,7 +10,8 @@
 #
 # Every message from 127.0.0.0/8 is accepted (relay permitted for mynetworks) and put on
 # HOLD, so the figure is intake only (smtpd + cleanup, queue file fsynced before 250), like
-# Mailroom's relay without a dispatcher. Needs root (Postfix drops to the postfix user).
+# Mailroom's relay without a dispatcher. No DNS lookups of any kind (no reverse lookup of
+# the client either), never port 25. Needs root (Postfix drops to the postfix user).
 set -eu
 DIR=${PFX_DIR:-/tmp/mailroom-bench-postfix}
 PORT=${PFX_PORT:-2526}
@@ -34,10 +35,17 @@ shlib_directory = /usr/lib/postfix
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = bench.localdomain
+mydomain = localdomain
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 mydestination =
+# No DNS at all: smtpd would otherwise look up the client's name (reverse DNS of
+# 127.0.0.1), which goes to the system resolver when the hosts file does not answer it.
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+lmtp_dns_support_level = disabled
+smtp_host_lookup = native
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_client_restrictions = check_client_access static:HOLD
 maillog_file_prefixes = $DIR

@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { inspectMessage, normaliseLineEndings, prepareForHop } from '../../src/main/delivery/prepare-message.ts';
+import {
+  inspectMessage,
+  normaliseLineEndings,
+  prepareForHop,
+  readMessage,
+} from '../../src/main/delivery/prepare-message.ts';
 
 const OLD = { eightBitMime: false, smtpUtf8: false }; // a 7-bit-only hop
 const MODERN = { eightBitMime: true, smtpUtf8: true };
@@ -76,6 +81,46 @@ describe('normaliseLineEndings / inspectMessage', () => {
     expect(inspectMessage(msg('Subject: hi\n\nbödy\n'))).toMatchObject({ eightBit: true, eightBitHeaders: false });
     expect(inspectMessage(msg(`Subject: hi\n\n${'x'.repeat(998)}\n`)).longLines).toBe(false);
     expect(inspectMessage(msg(`Subject: hi\n\n${'x'.repeat(999)}\n`)).longLines).toBe(true);
+  });
+});
+
+describe('inspectMessage / readMessage on random messages', () => {
+  // What the functions promise, written plainly: a fixed-seed generator makes messages
+  // with every kind of line end, long lines, 8-bit bytes in and out of the header.
+  const reference = (buf: Buffer) => {
+    const lines = buf.toString('latin1').split(/\r\n|\r|\n/);
+    const blank = lines.indexOf('');
+    const header = blank < 0 ? lines : lines.slice(0, blank);
+    const high = (l: string) => /[\x80-\xff]/.test(l);
+    return {
+      eightBit: lines.some(high),
+      eightBitHeaders: header.some(high),
+      longLines: lines.some((l) => l.length > 998),
+    };
+  };
+  it('agree with the plain definitions, with CRLF only and with bare line ends', () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 400; round++) {
+      const crlfOnly = round % 2 === 0;
+      const ends = crlfOnly ? ['\r\n'] : ['\r\n', '\r', '\n'];
+      let text = '';
+      for (let i = rand(12); i > 0; i--) {
+        const len = rand(5) === 0 ? 990 + rand(20) : rand(60);
+        let line = 'x'.repeat(len);
+        if (rand(6) === 0) line = `${line.slice(0, len >> 1)}\xe9${line.slice(len >> 1)}`;
+        text += line + ends[rand(ends.length)];
+      }
+      const buf = Buffer.from(text, 'latin1');
+      expect(inspectMessage(buf)).toEqual(reference(buf));
+      const read = readMessage(buf);
+      expect(read.bytes.toString('latin1')).toBe(text.replace(/\r\n|\r|\n/g, '\r\n'));
+      expect(read.info).toEqual(reference(buf));
+      if (crlfOnly) expect(read.bytes).toBe(buf);
+    }
   });
 });
 

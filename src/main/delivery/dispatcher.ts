@@ -6,7 +6,13 @@ import { parseDnsServers, type Settings } from '../../shared/domain/settings.ts'
 import { buildDsn } from '../bounce/dsn.ts';
 import { domainOfAddress } from '../domains/domains-service.ts';
 import type { Logger } from '../engine/log.ts';
-import type { ClaimedDelivery, DeliveryQueue, Outcome } from '../queue/delivery-queue.ts';
+import type {
+  ClaimedDelivery,
+  ClaimOptions,
+  CompletionBatch,
+  DeliveryQueue,
+  Outcome,
+} from '../queue/delivery-queue.ts';
 import type { NewMessage } from '../queue/enqueue.ts';
 import { RetryPolicy } from '../queue/retry-policy.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
@@ -96,6 +102,13 @@ export interface DispatcherOptions {
   secrets: SecretStore;
   pauses: RoutePauses;
   log: Logger;
+  /**
+   * Writes a batch of results in one transaction (the engine's commit thread, so the
+   * fsync does not hold up this thread); queue.complete on this thread when not given.
+   */
+  commitResults?: (batch: CompletionBatch, now: number) => Promise<void>;
+  /** DeliveryQueue.claim on the commit thread (its write would wait for the thread's commits here). */
+  claimDeliveries?: (opts: ClaimOptions) => Promise<ClaimedDelivery[]>;
 }
 
 export interface DispatcherState {
@@ -131,6 +144,11 @@ export class Dispatcher {
   /** Deliveries with an outcome waiting for the group commit. */
   private readonly pending = new Set<number>();
   private flushScheduled = false;
+  /** The results commit being written, if any: one at a time, the next batch gathers meanwhile. */
+  private flushing: Promise<void> | null = null;
+  /** A claim on the commit thread; while it runs, a look for work waits for it. */
+  private claiming: Promise<void> | null = null;
+  private lookAgain = false;
   private pokedSettings = false;
   private readonly memoryKey = crypto.randomBytes(32);
   private pausedPassword: string | null = null;
@@ -180,6 +198,7 @@ export class Dispatcher {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.claiming; // what it claimed goes back (running is false)
     const now = Date.now();
     for (const dest of this.destinations.values()) {
       this.releaseJobs(dest.jobs.splice(0), now, null);
@@ -194,7 +213,10 @@ export class Dispatcher {
         });
       });
     }
+    // Results already handed to the commit are waited for; the rest get one more try.
+    await this.flushing;
     this.flush();
+    await this.flushing;
   }
 
   // --- scheduling -------------------------------------------------------------
@@ -211,6 +233,10 @@ export class Dispatcher {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
     if (!this.running) return;
+    if (this.claiming) {
+      this.lookAgain = true;
+      return;
+    }
     const now = Date.now();
     try {
       this.followClock(now);
@@ -222,7 +248,7 @@ export class Dispatcher {
         this.nextReclaimAt = now + 10_000;
       }
       const delay = this.claimWork(now);
-      this.schedule(delay);
+      if (delay !== null) this.schedule(delay);
     } catch (err) {
       this.o.log.error('the dispatcher could not read the queue; trying again in 5 s', {
         error: (err as Error).message,
@@ -231,8 +257,11 @@ export class Dispatcher {
     }
   }
 
-  /** Claims what can be sent now; returns how long to wait before looking again. */
-  private claimWork(now: number): number {
+  /**
+   * Claims what can be sent now; returns how long to wait before looking again, or
+   * null when the claim runs on the commit thread and schedules the next look itself.
+   */
+  private claimWork(now: number): number | null {
     const cfg = this.cfg;
     if (cfg.paused) {
       this.waiting = PAUSED_BY_USER;
@@ -285,9 +314,37 @@ export class Dispatcher {
       for (const dest of this.destinations.values())
         if (dest.domain && dest.jobs.length >= backlog) exclude.push(dest.domain);
     }
-    const claimed = this.o.queue.claim({ now, leaseMs: cfg.leaseMs, limit, excludeDomains: exclude });
-    if (claimed.length > 0) this.dispatch(claimed);
-    return claimed.length === limit ? 0 : this.nextDueDelay(now);
+    const opts: ClaimOptions = { now, leaseMs: cfg.leaseMs, limit, excludeDomains: exclude };
+    if (!this.o.claimDeliveries) {
+      const claimed = this.o.queue.claim(opts);
+      if (claimed.length > 0) this.dispatch(claimed);
+      return claimed.length === limit ? 0 : this.nextDueDelay(now);
+    }
+    this.lookAgain = false;
+    this.claiming = this.o
+      .claimDeliveries(opts)
+      .then((claimed) => {
+        this.claiming = null;
+        if (!this.running) {
+          // Stopped while claiming: give them back untried.
+          this.o.queue.release(
+            claimed.map((d) => d.id),
+            Date.now(),
+            Date.now(),
+            null,
+          );
+          return;
+        }
+        if (claimed.length > 0) this.dispatch(claimed);
+        this.schedule(claimed.length === limit || this.lookAgain ? 0 : this.nextDueDelay(Date.now()));
+      })
+      .catch((err: Error) => {
+        // What was claimed and not dispatched comes back when its lease ends.
+        this.claiming = null;
+        this.o.log.error('the dispatcher could not claim work; trying again in 5 s', { error: err.message });
+        if (this.running) this.schedule(5000);
+      });
+    return null;
   }
 
   /** Jobs a destination may hold in memory: enough to keep its connections busy, fewer when rate-limited. */
@@ -871,11 +928,15 @@ export class Dispatcher {
 
   private flush(): void {
     this.flushScheduled = false;
+    // A commit is being written: this batch follows when it is done.
+    if (this.flushing) return;
     const batch = this.completions;
     this.completions = emptyCompletions();
     if (batch.outcomes.length === 0) return;
+    const commit = this.o.commitResults ?? ((b, now) => Promise.resolve(this.o.queue.complete(b, now)));
+    let written: Promise<void>;
     try {
-      this.o.queue.complete(
+      written = commit(
         {
           outcomes: batch.outcomes,
           routeCounts: [...batch.counts].map(([k, n]) => {
@@ -886,31 +947,41 @@ export class Dispatcher {
         },
         Date.now(),
       );
-      this.flushFailures = 0;
-      for (const o of batch.outcomes) {
-        this.pending.delete(o.deliveryId);
-        this.holding.delete(o.deliveryId);
-      }
-      if (batch.bounceReports.length) this.schedule(0);
     } catch (err) {
-      // Keep the outcomes (their deliveries stay held, so nothing is sent again) and
-      // try the commit again in a second: the database may be busy or the disk full.
-      if (this.flushFailures++ % 60 === 0) {
-        this.o.log.error('could not record delivery results; trying again every second', {
-          error: (err as Error).message,
-          deliveries: batch.outcomes.length,
-        });
-      }
-      this.completions = {
-        outcomes: [...batch.outcomes, ...this.completions.outcomes],
-        bounceReports: [...batch.bounceReports, ...this.completions.bounceReports],
-        counts: mergeCounts(batch.counts, this.completions.counts),
-      };
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setTimeout(() => this.flush(), 1000).unref();
-      }
+      written = Promise.reject(err);
     }
+    this.flushing = written.then(
+      () => {
+        this.flushing = null;
+        this.flushFailures = 0;
+        for (const o of batch.outcomes) {
+          this.pending.delete(o.deliveryId);
+          this.holding.delete(o.deliveryId);
+        }
+        if (batch.bounceReports.length) this.schedule(0);
+        if (this.completions.outcomes.length) this.scheduleFlush();
+      },
+      (err: Error) => {
+        this.flushing = null;
+        // Keep the outcomes (their deliveries stay held, so nothing is sent again) and
+        // try the commit again in a second: the database may be busy or the disk full.
+        if (this.flushFailures++ % 60 === 0) {
+          this.o.log.error('could not record delivery results; trying again every second', {
+            error: err.message,
+            deliveries: batch.outcomes.length,
+          });
+        }
+        this.completions = {
+          outcomes: [...batch.outcomes, ...this.completions.outcomes],
+          bounceReports: [...batch.bounceReports, ...this.completions.bounceReports],
+          counts: mergeCounts(batch.counts, this.completions.counts),
+        };
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setTimeout(() => this.flush(), 1000).unref();
+        }
+      },
+    );
   }
 
   private bounceReport(b: BounceEntry, now: number): NewMessage {

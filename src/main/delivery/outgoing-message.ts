@@ -6,7 +6,7 @@ import type { DkimService } from '../dkim/dkim-service.ts';
 import type { DkimSigner } from '../dkim/sign.ts';
 import { domainOfAddress } from '../domains/domains-service.ts';
 import { summariseHeaders } from '../relay/headers.ts';
-import { inspectMessage, normaliseLineEndings, prepareForHop } from './prepare-message.ts';
+import { inspectMessage, type MessageInfo, prepareForHop, readMessage } from './prepare-message.ts';
 import type { HopCapabilities } from './smtp-hop.ts';
 
 export interface MessageRow {
@@ -40,17 +40,18 @@ export class OutgoingMessage {
   readonly signingDomain: string | null;
   private readonly signer: DkimSigner | null;
   private readonly variants = new Map<string, Promise<PreparedVariant>>();
-  private readonly has8bit: boolean;
+  /** What inspectMessage says about `raw`, worked out once for every variant. */
+  private readonly info: MessageInfo;
   /** UTF-8 header fields or addresses (RFC 6531/6532): MAIL FROM carries SMTPUTF8. */
   readonly needsSmtpUtf8: boolean;
 
   constructor(row: MessageRow, raw: Buffer, signer: DkimSigner | null, signingDomain: string | null) {
     this.row = row;
-    this.raw = normaliseLineEndings(raw);
+    const { bytes, info } = readMessage(raw);
+    this.raw = bytes;
     this.signer = signer;
     this.signingDomain = signingDomain;
-    const info = inspectMessage(this.raw);
-    this.has8bit = info.eightBit;
+    this.info = info;
     this.needsSmtpUtf8 = info.eightBitHeaders || row.smtpUtf8 === 1 || /[^\x00-\x7f]/.test(row.mailFrom);
   }
 
@@ -70,14 +71,14 @@ export class OutgoingMessage {
   }
 
   private async prepare(caps: HopCapabilities): Promise<PreparedVariant> {
-    const prepared = prepareForHop(this.raw, { eightBitMime: caps.eightBitMime, smtpUtf8: caps.smtpUtf8 });
+    const prepared = prepareForHop(this.raw, { eightBitMime: caps.eightBitMime, smtpUtf8: caps.smtpUtf8 }, this.info);
     if (!prepared.ok) return { ok: false, reason: prepared.reason };
     const bytes = this.signer ? await this.signer.signAsync(prepared.message) : prepared.message;
     return {
       ok: true,
       bytes,
       // Conversion may fix only long lines or folding and leave 8-bit text in place.
-      eightBit: prepared.converted ? inspectMessage(prepared.message).eightBit : this.has8bit,
+      eightBit: prepared.converted ? inspectMessage(prepared.message).eightBit : this.info.eightBit,
       signedBy: this.signer ? this.signer.description : null,
     };
   }

@@ -5,6 +5,7 @@
  * 8BITMIME. Only the parts that need it are re-encoded; everything else (other parts,
  * delimiters, preamble and epilogue) is copied byte for byte.
  */
+import { isAscii } from 'node:buffer';
 import libbase64 from 'libbase64';
 import libmime from 'libmime';
 import libqp from 'libqp';
@@ -35,8 +36,21 @@ const STRIP = { stripComments: true };
 /** Thrown inside the walk; its message is shown to the sender, so it must read as a sentence. */
 class Refusal extends Error {}
 
+/** A CR not followed by LF, or an LF not preceded by CR. */
+const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
+
+/**
+ * True when every line ends in CRLF (stored messages always do). One regular-expression
+ * search over a latin1 view runs in native code, several times faster than a byte loop
+ * in JavaScript: at 50 KB the per-byte passes were a fifth of the engine's time.
+ */
+export function onlyCrlf(buf: Buffer): boolean {
+  return !BARE_CR_OR_LF.test(buf.toString('latin1'));
+}
+
 /** Bare CR and bare LF become CRLF. Returns `buf` itself when there is nothing to change. */
 export function normaliseLineEndings(buf: Buffer): Buffer {
+  if (onlyCrlf(buf)) return buf;
   let out: Buffer | null = null;
   let o = 0; // write position in out
   let copied = 0; // bytes of buf before this are already in out
@@ -60,9 +74,36 @@ export function normaliseLineEndings(buf: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
-/** One pass over `buf` (any line endings). The header section ends at the first empty line. */
+/** What `buf` holds (any line endings). The header section ends at the first empty line. */
 export function inspectMessage(buf: Buffer): MessageInfo {
-  return scan(buf, 0, buf.length);
+  const text = buf.toString('latin1');
+  return BARE_CR_OR_LF.test(text) ? scan(buf, 0, buf.length) : inspectCrlf(buf, text);
+}
+
+/**
+ * normaliseLineEndings and inspectMessage together, from one look at the bytes when
+ * they need no change (as stored messages never do).
+ */
+export function readMessage(buf: Buffer): { bytes: Buffer; info: MessageInfo } {
+  const text = buf.toString('latin1');
+  if (!BARE_CR_OR_LF.test(text)) return { bytes: buf, info: inspectCrlf(buf, text) };
+  const bytes = normaliseLineEndings(buf);
+  return { bytes, info: inspectMessage(bytes) };
+}
+
+/** scan() for a message with CRLF line ends only, with native searches instead of a byte loop. */
+function inspectCrlf(buf: Buffer, text: string): MessageInfo {
+  let longLines = false;
+  for (let p = 0; !longLines; ) {
+    const eol = text.indexOf('\r\n', p);
+    longLines = (eol < 0 ? text.length : eol) - p > MAX_LINE;
+    if (eol < 0) break;
+    p = eol + 2;
+  }
+  const eightBit = !isAscii(buf);
+  const blank = text.startsWith('\r\n') ? 0 : text.indexOf('\r\n\r\n');
+  const headerEnd = blank < 0 ? buf.length : blank;
+  return { eightBit, eightBitHeaders: eightBit && !isAscii(buf.subarray(0, headerEnd)), longLines };
 }
 
 function scan(buf: Buffer, start: number, end: number): MessageInfo {
@@ -90,9 +131,10 @@ function scan(buf: Buffer, start: number, end: number): MessageInfo {
   return { eightBit, eightBitHeaders, longLines };
 }
 
-export function prepareForHop(buf: Buffer, hop: Hop): PrepareResult {
-  const src = normaliseLineEndings(buf);
-  const info = inspectMessage(src);
+/** @param known inspectMessage(buf) when `buf` is already normalised (saves both passes). */
+export function prepareForHop(buf: Buffer, hop: Hop, known?: MessageInfo): PrepareResult {
+  const src = known ? buf : normaliseLineEndings(buf);
+  const info = known ?? inspectMessage(src);
   // Checked before the fast path: 8BITMIME covers the body only, raw UTF-8 in the
   // header section needs SMTPUTF8 (RFC 6531/6532) whatever the body is.
   if (info.eightBitHeaders && !hop.smtpUtf8) {

@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { stuffDots } from './smtp-data.ts';
 
 // One SMTP connection to the next hop (an MX host or the smarthost), built on
 // nodemailer's SMTPConnection. This module turns its callbacks and error objects
@@ -206,13 +207,17 @@ export class SmtpHop {
     opts: { eightBit: boolean; smtpUtf8?: boolean },
   ): Promise<TransactionResult> {
     if (opts.smtpUtf8 && this.capabilities.smtpUtf8) this.forceSmtpUtf8Once();
+    // Dot-stuffed here when the message has CRLF line ends only (ours always do), and
+    // then passed through nodemailer's DataStream untouched: the same bytes on the wire.
+    const stuffed = stuffDots(message);
+    const restore = stuffed ? this.passDataThroughOnce() : () => {};
     // SMTPConnection pipes the message only after the server said 354 to DATA, so
     // the first read marks the point after which a lost connection means "unknown".
     let dataStarted = false;
     const body = new Readable({
       read() {
         dataStarted = true;
-        this.push(message);
+        this.push(stuffed ?? message);
         this.push(null);
       },
     });
@@ -221,6 +226,7 @@ export class SmtpHop {
         { from, to: [...recipients], size: message.length, use8BitMime: opts.eightBit } as SMTPConnection.Envelope,
         body,
         (err, info) => {
+          restore();
           if (!err) {
             const rejected = new Map(
               ((info.rejectedErrors ?? []) as NodemailerError[]).map((e) => [
@@ -297,6 +303,35 @@ export class SmtpHop {
         if (!/ SMTPUTF8\b/.test(str)) str = `${str} SMTPUTF8`;
       }
       return original.call(this, str, log);
+    };
+  }
+
+  /**
+   * SMTPConnection sends the message through a DataStream that dot-stuffs it byte by
+   * byte; for the next message (already stuffed by stuffDots) that stream passes the
+   * bytes on as they are, keeping its counters and the last byte, from which it writes
+   * the final dot line. Returns the undo, for a transaction refused before DATA.
+   */
+  private passDataThroughOnce(): () => void {
+    type DataStream = Transform & { inByteCount: number; outByteCount: number; lastByte: number | false };
+    const conn = this.conn as unknown as { _createSendStream(callback: unknown): DataStream };
+    const original = conn._createSendStream;
+    conn._createSendStream = function (this: unknown, callback: unknown) {
+      conn._createSendStream = original;
+      const stream = original.call(this, callback);
+      stream._transform = (chunk: Buffer, _encoding, done) => {
+        if (chunk.length) {
+          stream.inByteCount += chunk.length;
+          stream.outByteCount += chunk.length;
+          stream.lastByte = chunk[chunk.length - 1] as number;
+          stream.push(chunk);
+        }
+        done();
+      };
+      return stream;
+    };
+    return () => {
+      conn._createSendStream = original;
     };
   }
 

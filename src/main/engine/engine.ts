@@ -13,6 +13,7 @@ import { RoutePauses } from '../delivery/route-pauses.ts';
 import { DkimService } from '../dkim/dkim-service.ts';
 import { DnsService } from '../dns/dns-service.ts';
 import { DomainsService } from '../domains/domains-service.ts';
+import { CommitThread } from '../queue/commit-thread.ts';
 import { DeliveryQueue } from '../queue/delivery-queue.ts';
 import { Enqueuer } from '../queue/enqueue.ts';
 import { GroupCommitter } from '../queue/group-commit.ts';
@@ -75,6 +76,7 @@ export class Engine {
     relay: RelayServer;
     relayDeps: RelayDeps;
     dispatcher: Dispatcher;
+    commits: CommitThread;
   } | null = null;
 
   constructor(opts: EngineOptions) {
@@ -103,9 +105,13 @@ export class Engine {
   async start(kind: 'serve' | 'app', relayOptions: RelayOptions = {}): Promise<RelayAddress> {
     if (this.running) throw new Error('engine already started');
     const lock = EngineLock.acquire(this.paths, kind);
+    let commits: CommitThread | null = null;
     try {
       await ensureRelayCredentials(this.settings, this.secrets);
       this.sweepSpool();
+      // Relay commits, claims and delivery results are written (and fsynced) on their own thread.
+      const thread = new CommitThread(this.paths.database);
+      commits = thread;
       const dispatcher = new Dispatcher({
         queue: this.queue,
         loader: new MessageLoader(this.db, this.paths.dataDir, this.dkim),
@@ -113,8 +119,13 @@ export class Engine {
         secrets: this.secrets,
         pauses: this.pauses,
         log: this.log,
+        commitResults: (batch, now) => thread.complete(batch, now),
+        claimDeliveries: (opts) => thread.claim(opts),
       });
-      const committer = new GroupCommitter(new Enqueuer(this.db), () => dispatcher.wake());
+      const committer = new GroupCommitter(
+        (messages) => thread.enqueue(messages),
+        () => dispatcher.wake(),
+      );
       const guard = new LoginGuard({
         log: this.log,
         store: this.loginBlocks,
@@ -132,6 +143,8 @@ export class Engine {
         loginTimeoutMs: relayOptions.loginTimeoutMs,
       };
       const relay = new RelayServer(relayDeps);
+      // Loaded before the first client connects, so its start-up does not slow a session.
+      await thread.ready();
       dispatcher.start();
       let address: RelayAddress;
       try {
@@ -142,7 +155,7 @@ export class Engine {
         throw err;
       }
       lock.update({ pid: process.pid, kind, startedAt: new Date().toISOString(), relay: address });
-      this.running = { lock, kind, relay, relayDeps, dispatcher };
+      this.running = { lock, kind, relay, relayDeps, dispatcher, commits: thread };
       // Only the process holding the engine lock cleans up, so two never race over a file.
       this.retention.start();
       this.log.info('relay listening', {
@@ -151,6 +164,7 @@ export class Engine {
       });
       return address;
     } catch (err) {
+      await commits?.close();
       lock.release();
       throw err;
     }
@@ -260,6 +274,7 @@ export class Engine {
       await running.relay.stop(graceMs);
       running.relayDeps.guard.close();
       await running.dispatcher.stop(graceMs);
+      await running.commits.close();
       running.lock.release();
     });
   }

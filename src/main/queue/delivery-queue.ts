@@ -36,6 +36,13 @@ export interface Outcome {
   detail: string;
 }
 
+export interface ClaimOptions {
+  now: number;
+  leaseMs: number;
+  limit: number;
+  excludeDomains?: string[];
+}
+
 export interface CompletionBatch {
   outcomes: Outcome[];
   /** Recipients handed to a route today (delivered or possibly delivered), for daily caps. */
@@ -134,7 +141,7 @@ export class DeliveryQueue {
       .immediate();
   }
 
-  claim(opts: { now: number; leaseMs: number; limit: number; excludeDomains?: string[] }): ClaimedDelivery[] {
+  claim(opts: ClaimOptions): ClaimedDelivery[] {
     if (opts.limit <= 0) return [];
     return this.claimStmt.all({
       now: opts.now,

@@ -1,63 +1,91 @@
 import type { Enqueuer, NewMessage } from './enqueue.ts';
 
+/** Commits a batch in one transaction; each message's id, or its error. */
+export type BatchStore = (messages: NewMessage[]) => Promise<(number | Error)[]>;
+
 /**
- * Group commit for the relay. Sessions that finish their DATA in the same turn of
- * the event loop are written in one transaction, so one fsync covers them all;
- * each session still gets its answer only after its own rows are durable.
- *
- * If the shared transaction fails on a constraint, each message is retried alone,
- * so one bad message costs only its own session a 451.
+ * Group commit for the relay. Sessions that finish their DATA while a commit is being
+ * written, or in the same turn of the event loop, are written in one transaction, so
+ * one fsync covers them all; each session still gets its answer only after its own
+ * rows are durable. One batch is written at a time: the longer the disk takes, the
+ * more sessions share the next fsync.
  */
 export class GroupCommitter {
-  private readonly enqueuer: Enqueuer;
+  private readonly store: BatchStore;
   private pending: { message: NewMessage; resolve: (id: number) => void; reject: (err: Error) => void }[] = [];
   private scheduled = false;
+  private writing = false;
   private readonly onCommitted: () => void;
 
-  /** @param onCommitted called after each batch is durable (the dispatcher looks for new work). */
-  constructor(enqueuer: Enqueuer, onCommitted: () => void = () => {}) {
-    this.enqueuer = enqueuer;
+  /**
+   * @param store writes a batch (the commit thread, or insertBatch on this thread)
+   * @param onCommitted called after each batch is durable (the dispatcher looks for new work).
+   */
+  constructor(store: BatchStore, onCommitted: () => void = () => {}) {
+    this.store = store;
     this.onCommitted = onCommitted;
   }
 
   commit(message: NewMessage): Promise<number> {
     return new Promise((resolve, reject) => {
       this.pending.push({ message, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after the I/O callbacks of this loop turn, so every
-        // session whose data ended in it joins the batch.
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  private flush(): void {
+  private schedule(): void {
+    if (this.scheduled || this.writing || this.pending.length === 0) return;
+    this.scheduled = true;
+    // setImmediate runs after the I/O callbacks of this loop turn, so every
+    // session whose data ended in it joins the batch.
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
-    this.scheduled = false;
     if (batch.length === 0) return;
+    this.writing = true;
     try {
-      const ids = this.enqueuer.insertAll(batch.map((b) => b.message));
-      for (const [i, b] of batch.entries()) b.resolve(ids[i] as number);
-      this.onCommitted();
-      return;
+      const results = await this.store(batch.map((b) => b.message));
+      let committed = false;
+      for (const [i, b] of batch.entries()) {
+        const r = results[i];
+        if (typeof r === 'number') {
+          committed = true;
+          b.resolve(r);
+        } else b.reject(r ?? new Error('the commit returned no result for this message'));
+      }
+      if (committed) this.onCommitted();
     } catch (err) {
-      // A message the schema refuses fails alone; anything else (busy, I/O) would fail
-      // every retry too, each after the busy timeout, so the whole batch gets 451 now.
-      if (batch.length === 1 || !String((err as { code?: string }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {
-        for (const b of batch) b.reject(err as Error);
-        return;
-      }
-    }
-    for (const b of batch) {
-      try {
-        const [id] = this.enqueuer.insertAll([b.message]);
-        b.resolve(id as number);
-        this.onCommitted();
-      } catch (err) {
-        b.reject(err as Error);
-      }
+      for (const b of batch) b.reject(err as Error);
+    } finally {
+      this.writing = false;
+      this.schedule();
     }
   }
+}
+
+/**
+ * Inserts a batch in one transaction. If it fails on a constraint, each message is
+ * retried alone, so one bad message costs only its own session a 451; anything else
+ * (busy, I/O) would fail every retry too, each after the busy timeout, so it is thrown
+ * and the whole batch gets 451 now.
+ */
+export function insertBatch(enqueuer: Enqueuer, messages: NewMessage[]): (number | Error)[] {
+  try {
+    return enqueuer.insertAll(messages);
+  } catch (err) {
+    if (messages.length === 1 || !String((err as { code?: string }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {
+      throw err;
+    }
+  }
+  return messages.map((m) => {
+    try {
+      return enqueuer.insertAll([m])[0] as number;
+    } catch (err) {
+      return err as Error;
+    }
+  });
 }
