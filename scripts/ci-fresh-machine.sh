@@ -7,14 +7,15 @@
 # Usage:  scripts/ci-fresh-machine.sh [REF]        (default HEAD; a branch, tag or commit)
 #   FRESH_DIR=/work/fresh   where the base root is cached and the run happens
 #   FRESH_REBUILD=1         build the base root again
-# Time: building the base root once takes about 3 minutes; each run then copies it (under a
-# minute) and runs .ci/run there: apt packages, Node 24 and `npm ci` (a few minutes) plus
-# `npm test` (15 to 25 minutes on two shared cores).
+# Time: building the base root once takes 2 to 6 minutes; each run then copies it (under a
+# minute) and runs .ci/run there: apt packages, Node 24 and `npm ci` take 2 to 5 minutes, and
+# `npm test` 8 to 20 more on two cores (11 minutes in all seen here with the machine half busy;
+# under heavy load the CLI-heavy tests can pass their 60 s timeout).
 #
 # The base root is what a new machine of our kind has before CI (see the machine description:
 # Node.js with npm, python3, make, g++, git): Debian 12 minbase plus python3, make, g++ and git
 # from Debian, and this machine's own Node.js and npm with its npm settings (they come from a
-# source that only the machine image reaches). It is built once, cached as FRESH_DIR/base and
+# source that only the machine image reaches) and certificate authorities. It is built once, cached as FRESH_DIR/base and
 # never entered; each run works on a fresh copy of it, so every run starts pristine.
 set -euo pipefail
 
@@ -90,7 +91,7 @@ in_root() {
 
 build_base() {
   local b=$base.building
-  echo "== building the base root in $base (debootstrap, about 3 minutes)"
+  echo "== building the base root in $base (debootstrap, a few minutes)"
   remove_root "$b"
   debootstrap --variant=minbase --include=ca-certificates bookworm "$b" "$mirror" >"$fresh/debootstrap.log" 2>&1 ||
     { tail -20 "$fresh/debootstrap.log"; echo "ci-fresh-machine: debootstrap failed (log: $fresh/debootstrap.log)" >&2; exit 1; }
@@ -162,7 +163,7 @@ set -e
 seconds=$(($(date +%s) - start))
 
 # vitest's closing lines, without colours.
-tests=$(sed 's/\x1b\[[0-9;]*m//g' "$fresh/run.log" | grep -E '^ *(Test Files|Tests) ' | tail -2 | sed 's/^ *//' | tr -s ' ' | paste -sd ';' - || true)
+tests=$(sed 's/\x1b\[[0-9;]*m//g' "$fresh/run.log" | grep -E '^ *(Test Files|Tests) ' | tail -2 | sed 's/^ *//' | tr -s ' ' | awk 'NR > 1 { printf "; " } { printf "%s", $0 }' || true)
 echo
 echo "fresh machine: $ref ($commit): .ci/run exited $status after ${seconds}s; ${tests:-no vitest summary}"
 exit "$status"
