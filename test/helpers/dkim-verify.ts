@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runPython } from './python.ts';
 
 /**
  * Verifies every DKIM-Signature of a message with an independent implementation:
@@ -13,7 +13,7 @@ export async function verifyDkim(
   txt: Record<string, string>,
 ): Promise<{ domain: string; selector: string; ok: boolean; error?: string }[]> {
   const input = JSON.stringify({ message: message.toString('base64'), txt });
-  const stdout = await runPython(VERIFY_SCRIPT, input);
+  const stdout = await runPython(VERIFY_SCRIPT, input, 'python3 dkim verifier');
   return JSON.parse(stdout) as { domain: string; selector: string; ok: boolean; error?: string }[];
 }
 
@@ -44,19 +44,3 @@ for i in range(count):
     results.append(result)
 json.dump(results, sys.stdout)
 `;
-
-function runPython(script: string, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`python3 dkim verifier exited with ${code}: ${Buffer.concat(err).toString('utf8')}`));
-    });
-    child.stdin.end(input);
-  });
-}

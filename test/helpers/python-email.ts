@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runPython } from './python.ts';
 
 /** One reader's addresses: [local part without quotes, domain], or null when it failed outright. */
 export type Reading = [string, string][] | null;
@@ -25,7 +25,7 @@ export interface PythonReadings {
  */
 export async function readWithPython(messages: Buffer[], field: string[]): Promise<PythonReadings[]> {
   const input = JSON.stringify(messages.map((m, k) => ({ message: m.toString('base64'), field: field[k] })));
-  return JSON.parse(await runPython(SCRIPT, input)) as PythonReadings[];
+  return JSON.parse(await runPython(SCRIPT, input, 'python3 email reader')) as PythonReadings[];
 }
 
 const SCRIPT = `
@@ -94,19 +94,3 @@ for item in json.load(sys.stdin):
     results.append(r)
 json.dump(results, sys.stdout)
 `;
-
-function runPython(script: string, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`python3 email reader exited with ${code}: ${Buffer.concat(err).toString('utf8')}`));
-    });
-    child.stdin.end(input);
-  });
-}
