@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { CLI } from './engine.ts';
 
@@ -10,8 +10,13 @@ export interface CliResult {
 
 /** Runs the real `mailroom` command (Node type stripping, no build needed). */
 export function mailroom(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+  return run(process.execPath, [CLI, ...args], { env }, input);
+}
+
+/** Runs a program to its end and collects what it printed; `input` goes to its stdin. */
+export function run(command: string, args: string[], options: SpawnOptions, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env });
+    const p = spawn(command, args, { ...options, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,7 +7,7 @@ import { Engine } from '../../src/main/engine/engine.ts';
 import { silentLogger } from '../../src/main/engine/log.ts';
 import { Enqueuer } from '../../src/main/queue/enqueue.ts';
 import { ensureRelayCredentials } from '../../src/main/relay/credentials.ts';
-import { type CliResult, exited, mailroom, startServe } from '../helpers/cli.ts';
+import { type CliResult, exited, mailroom, run, startServe } from '../helpers/cli.ts';
 import { CLI, tempDir } from '../helpers/engine.ts';
 
 // Each test runs several `mailroom` processes: on a busy two-core machine that takes more
@@ -209,20 +209,9 @@ const asRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
 function runAs(args: string[], dataDir: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], {
-      env: envFor(dataDir),
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  return run(process.execPath, [CLI, ...args], {
+    env: envFor(dataDir),
+    ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
   });
 }
 
@@ -259,19 +248,8 @@ describe.skipIf(process.platform === 'win32')('a read-only data folder', () => {
   it.skipIf(!canMount)('refuses a folder on a read-only file system (EROFS), saying so', async () => {
     const dataDir = await usedFolder();
     const script = `mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" "$3" status`;
-    const r = await new Promise<CliResult>((resolve) => {
-      const p = spawn('unshare', ['-m', 'sh', '-c', script, 'sh', dataDir, process.execPath, CLI], {
-        env: envFor(dataDir),
-      });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      p.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      p.on('close', (code) => resolve({ code, stdout, stderr }));
+    const r = await run('unshare', ['-m', 'sh', '-c', script, 'sh', dataDir, process.execPath, CLI], {
+      env: envFor(dataDir),
     });
     expectRefusal(
       r,
