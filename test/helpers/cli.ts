@@ -15,7 +15,7 @@ export function mailroom(args: string[], env: NodeJS.ProcessEnv, input?: string)
 
 /** Runs a program to its end and collects what it printed; `input` goes to its stdin. */
 export function run(command: string, args: string[], options: SpawnOptions, input?: string): Promise<CliResult> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const p = spawn(command, args, { ...options, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
@@ -25,6 +25,8 @@ export function run(command: string, args: string[], options: SpawnOptions, inpu
     p.stderr.on('data', (d) => {
       stderr += d;
     });
+    // A program that cannot be started (ENOENT, EACCES) fails the test with its reason, never hangs it.
+    p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
     p.stdin.end(input ?? '');
   });
