@@ -5,7 +5,7 @@
 # A developer tool, not run by CI. Needs: root, debootstrap (`apt-get install debootstrap`),
 # the Debian mirror and the npm registry, about 4 GB free under FRESH_DIR.
 # Usage:  scripts/ci-fresh-machine.sh [REF]        (default HEAD; a branch, tag or commit)
-#   FRESH_DIR=/work/fresh   where the base root is cached and the run happens
+#   FRESH_DIR=/work/fresh   where the base root is cached and the run happens (one run at a time)
 #   FRESH_REBUILD=1         build the base root again
 # Time: building the base root once takes 2 to 6 minutes; each run then copies it (under a
 # minute) and runs .ci/run there: apt packages, Node 24 and `npm ci` take 2 to 5 minutes, and
@@ -34,6 +34,10 @@ shared=$(cd "$repo_dir/.." && pwd)/shared
 base=$fresh/base
 run=$fresh/run
 mkdir -p "$fresh"
+# One run at a time per FRESH_DIR: a second one would end the first one's processes and
+# replace its root under it.
+exec 9>"$fresh/lock"
+flock -n 9 || { echo "ci-fresh-machine: another run is using $fresh; wait for it to end, or set FRESH_DIR to another folder." >&2; exit 1; }
 
 mounts=()
 # Processes left in the root (a keyring daemon, say) would keep its mounts busy: end them by id.
