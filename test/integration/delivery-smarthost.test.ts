@@ -317,9 +317,11 @@ describe('delivery through a smarthost', () => {
     relay.engine.poke();
     await settled(relay, ['delivered']);
     // 300 a minute is one start every 200 ms, so four messages span at least 600 ms of
-    // starts; arrivals may be up to one connection setup (~100 ms greeting) closer.
+    // starts. Arrivals may be closer by the first connection's setup (the sink's 100 ms
+    // greeting delay, more on a loaded machine: 441 ms was seen), so the bound leaves
+    // 300 ms for it; without the rate limit all four arrive within a few milliseconds.
     expect(arrivals).toHaveLength(4);
-    expect((arrivals[3] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(450);
+    expect((arrivals[3] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(300);
   });
 
   it('never falls back to plain text with a smarthost set to starttls: a failed handshake defers with a TLS reason', async () => {
