@@ -5,6 +5,7 @@ import { sql as domainSetup } from './004_domain_setup.ts';
 import { sql as recordsShown } from './005_records_shown.ts';
 import { sql as relayGuard } from './006_relay_guard.ts';
 import { sql as retention } from './007_retention.ts';
+import { sql as contacts } from './008_contacts.ts';
 
 export interface Migration {
   name: string;
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '005_records_shown', sql: recordsShown },
   { name: '006_relay_guard', sql: relayGuard },
   { name: '007_retention', sql: retention },
+  { name: '008_contacts', sql: contacts },
 ];
