@@ -10,6 +10,8 @@ export interface TestDesktop extends Desktop {
   shown: { title: string; secret: string }[];
   /** What the save dialog answers next (null: the user cancelled). */
   savePath: string | null;
+  /** What the open dialog answers next (null: the user cancelled). */
+  openPath: string | null;
   startAtLogin: boolean;
 }
 
@@ -22,6 +24,7 @@ export function testDesktop(): TestDesktop {
     copied: [],
     shown: [],
     savePath: null,
+    openPath: null,
     startAtLogin: false,
     copySecret(text) {
       d.copied.push(text);
@@ -31,6 +34,9 @@ export function testDesktop(): TestDesktop {
     },
     async chooseSavePath() {
       return d.savePath;
+    },
+    async chooseOpenPath() {
+      return d.openPath;
     },
     getStartAtLogin: () => d.startAtLogin,
     setStartAtLogin(enabled) {

@@ -31,6 +31,7 @@ function setup(over: Partial<ElectronDesktopDeps> & { visible?: boolean; hasWind
   const dialog = {
     showMessageBox: vi.fn(async (..._args: unknown[]) => ({ response: 0, checkboxChecked: false })),
     showSaveDialog: vi.fn(async (..._args: unknown[]) => ({ canceled: false, filePath: '/home/ann/Documents/x' })),
+    showOpenDialog: vi.fn(async (..._args: unknown[]) => ({ canceled: false, filePaths: ['/home/ann/list.csv'] })),
   };
   const app = {
     isPackaged: false,
@@ -192,6 +193,23 @@ describe('dialogs', () => {
     expect(dialog.showSaveDialog.mock.calls[0]).toEqual([
       expect.objectContaining({ defaultPath: path.join('/home/ann/downloads', 'log.csv') }),
     ]);
+  });
+});
+
+describe('open dialog', () => {
+  it('asks for one file over the window, offers the filters and all files, and answers null when cancelled', async () => {
+    const { desktop, dialog, window } = setup();
+    const filters = [{ name: 'Spreadsheets and contact files', extensions: ['csv', 'txt', 'vcf'] }];
+    expect(await desktop.chooseOpenPath(filters)).toBe('/home/ann/list.csv');
+    const [parent, options] = dialog.showOpenDialog.mock.calls[0]!;
+    expect(parent).toBe(window);
+    expect(options).toMatchObject({
+      defaultPath: '/home/ann/Documents',
+      properties: ['openFile'],
+      filters: [...filters, { name: 'All files', extensions: ['*'] }],
+    });
+    dialog.showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    expect(await desktop.chooseOpenPath(filters)).toBeNull();
   });
 });
 

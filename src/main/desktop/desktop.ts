@@ -11,6 +11,8 @@ export interface Desktop {
   showSecret(title: string, label: string, secret: string): Promise<void>;
   /** Asks where to save a file; null when the user cancelled. */
   chooseSavePath(defaultName: string, filter: { name: string; extensions: string[] }): Promise<string | null>;
+  /** Asks which file to open; null when the user cancelled. The path stays in main. */
+  chooseOpenPath(filters: { name: string; extensions: string[] }[]): Promise<string | null>;
   /** Whether Mailroom starts when the user logs in. */
   getStartAtLogin(): boolean;
   setStartAtLogin(enabled: boolean): void;

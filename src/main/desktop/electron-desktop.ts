@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { App, BrowserWindow, Dialog, MessageBoxOptions, SaveDialogOptions } from 'electron';
+import type { App, BrowserWindow, Dialog, MessageBoxOptions, OpenDialogOptions, SaveDialogOptions } from 'electron';
 import type { Logger } from '../engine/log.ts';
 import type { Desktop } from './desktop.ts';
 import { isLoginItemEnabled, setLoginItem } from './login-item.ts';
@@ -20,7 +20,7 @@ export interface ElectronDesktopDeps {
     readText(): Promise<string> | string;
     clear(): void;
   };
-  dialog: Pick<Dialog, 'showMessageBox' | 'showSaveDialog'>;
+  dialog: Pick<Dialog, 'showMessageBox' | 'showSaveDialog' | 'showOpenDialog'>;
   app: Pick<App, 'getPath' | 'getAppPath' | 'isPackaged' | 'getLoginItemSettings' | 'setLoginItemSettings'>;
   /** The Mailroom window, when there is one. */
   getWindow: () => BrowserWindow | null;
@@ -113,6 +113,18 @@ export function createElectronDesktop(deps: ElectronDesktopDeps): ElectronDeskto
       const result = await (win ? deps.dialog.showSaveDialog(win, options) : deps.dialog.showSaveDialog(options));
       if (result.canceled || !result.filePath) return null;
       return withExtension(result.filePath, filter.extensions);
+    },
+
+    async chooseOpenPath(filters) {
+      const options: OpenDialogOptions = {
+        defaultPath: userFolder(deps.app),
+        filters: [...filters, { name: 'All files', extensions: ['*'] }],
+        properties: ['openFile'],
+      };
+      const win = visibleWindow();
+      const result = await (win ? deps.dialog.showOpenDialog(win, options) : deps.dialog.showOpenDialog(options));
+      if (result.canceled || result.filePaths.length === 0) return null;
+      return result.filePaths[0] ?? null;
     },
 
     getStartAtLogin() {
