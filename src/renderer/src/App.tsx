@@ -16,6 +16,7 @@ import type { ReactNode } from 'react';
 import type { AppRoute } from '../../shared/domain/dashboard.ts';
 import { hrefOf, useRoute } from './lib/router.ts';
 import { useDashboard } from './lib/use-dashboard.ts';
+import { ContactsPage } from './pages/Contacts/ContactsPage.tsx';
 import { DashboardPage } from './pages/Dashboard/DashboardPage.tsx';
 import { DeliveryLogPage } from './pages/DeliveryLog/DeliveryLogPage.tsx';
 import { AppSettingsPage } from './pages/Settings/AppSettingsPage.tsx';
@@ -26,6 +27,7 @@ import { SetupWizardPage } from './pages/Setup/SetupWizardPage.tsx';
 
 const PAGES: { route: AppRoute; label: string; group: 'main' | 'settings'; render: () => ReactNode }[] = [
   { route: '/', label: 'Dashboard', group: 'main', render: () => <DashboardPage /> },
+  { route: '/contacts', label: 'Contacts', group: 'main', render: () => <ContactsPage /> },
   { route: '/log', label: 'Delivery log', group: 'main', render: () => <DeliveryLogPage /> },
   { route: '/setup', label: 'Domain setup', group: 'main', render: () => <SetupWizardPage /> },
   { route: '/settings/relay', label: 'Local relay', group: 'settings', render: () => <RelaySettingsPage /> },

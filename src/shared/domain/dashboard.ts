@@ -9,6 +9,7 @@ import { todayCountsSchema } from './delivery-log.ts';
 export const APP_ROUTES = [
   '/',
   '/log',
+  '/contacts',
   '/setup',
   '/settings/relay',
   '/settings/route',

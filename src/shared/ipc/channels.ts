@@ -37,11 +37,43 @@ export const IPC_CHANNELS = [
   'dns.sendTest',
   'dns.testStatus',
   'dns.readiness',
+  'lists.list',
+  'lists.create',
+  'lists.rename',
+  'lists.remove',
+  'contacts.query',
+  'contacts.get',
+  'contacts.add',
+  'contacts.update',
+  'contacts.remove',
+  'contacts.bulk',
+  'contacts.tags',
+  'contacts.fields',
+  'contacts.createField',
+  'contacts.export',
+  'segments.list',
+  'segments.create',
+  'segments.update',
+  'segments.remove',
+  'segments.count',
+  'suppressions.list',
+  'suppressions.add',
+  'suppressions.remove',
+  'suppressions.export',
+  'imports.chooseFile',
+  'imports.preview',
+  'imports.start',
+  'imports.result',
+  'imports.cancel',
+  'imports.list',
+  'imports.report',
+  'imports.downloadReport',
+  'imports.undo',
 ] as const;
 export type IpcChannel = (typeof IPC_CHANNELS)[number];
 
 /** Events: main → renderer through `on`. Named apart from the channels so the two never collide. */
-export const IPC_EVENTS = ['engine.state', 'dashboard.changed', 'export.progress'] as const;
+export const IPC_EVENTS = ['engine.state', 'dashboard.changed', 'export.progress', 'imports.progress'] as const;
 export type IpcEvent = (typeof IPC_EVENTS)[number];
 
 export function isIpcChannel(name: unknown): name is IpcChannel {

@@ -14,6 +14,7 @@ import { domainCheckSchema, domainReadinessSchema, wizardPlanSchema, wizardRoute
 import { SETTING_KEYS, SETTINGS, type Settings } from '../domain/settings.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { IpcChannel, IpcEvent } from './channels.ts';
+import { CONTACTS_CONTRACT, CONTACTS_EVENT_PAYLOADS } from './contacts-contract.ts';
 
 // Per channel: what the renderer may send and what main answers. Types are inferred
 // from these schemas, never written twice. Main validates both directions: input so a
@@ -189,6 +190,7 @@ export const IPC_CONTRACT = {
   },
   'dns.testStatus': { input: z.strictObject({ queueId: z.string().max(100) }), output: testSendStatusSchema },
   'dns.readiness': { input: noInput, output: z.array(domainReadinessSchema) },
+  ...CONTACTS_CONTRACT,
 } as const satisfies Record<IpcChannel, { input: z.ZodType; output: z.ZodType }>;
 
 export const exportProgressSchema = z.object({ done: z.number(), total: z.number().nullable() });
@@ -197,6 +199,7 @@ export const IPC_EVENT_PAYLOADS = {
   'engine.state': engineStateSchema,
   'dashboard.changed': dashboardSchema,
   'export.progress': exportProgressSchema,
+  ...CONTACTS_EVENT_PAYLOADS,
 } as const satisfies Record<IpcEvent, z.ZodType>;
 
 /** What a caller passes (before parsing). */

@@ -5,8 +5,10 @@ import type { Engine } from '../../engine/engine.ts';
 import type { LiveStatus } from '../../engine/live-status.ts';
 import type { IpcHandlers } from '../register.ts';
 import { appHandlers } from './app.ts';
+import { contactHandlers } from './contacts.ts';
 import { dnsHandlers } from './dns.ts';
 import { domainHandlers } from './domains.ts';
+import { importHandlers } from './imports.ts';
 import { logHandlers } from './log.ts';
 import { relayHandlers } from './relay.ts';
 import { routeHandlers } from './route.ts';
@@ -41,5 +43,7 @@ export function createHandlers(ctx: HandlerContext): IpcHandlers {
     ...routeHandlers(ctx),
     ...domainHandlers(ctx),
     ...dnsHandlers(ctx),
+    ...contactHandlers(ctx),
+    ...importHandlers(ctx),
   };
 }

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ImportOptions, ImportReport } from '../../../shared/domain/contacts.ts';
+import { MailroomError } from '../../../shared/errors.ts';
+import { REPORT_PROBLEMS_SHOWN } from '../../../shared/ipc/contacts-contract.ts';
+import type { HandlerContext } from './index.ts';
+
+// The import wizard over IPC. The file is chosen in the native dialog and its path stays
+// here: the window holds a random token for it, so a page can never make main read a
+// path it names (the same rule as the save dialog for exports). Progress goes out as
+// `imports.progress` events; `imports.result` answers once, when the job ends.
+
+const FILE_TYPES = [
+  { name: 'Spreadsheets and contact files', extensions: ['csv', 'txt', 'tsv', 'tab', 'vcf', 'vcard'] },
+];
+/** Tokens kept per window; older ones are forgotten (the wizard uses one at a time). */
+const MAX_TOKENS = 20;
+/** Progress events at most this often, plus every change of phase. */
+const PROGRESS_EVERY_MS = 100;
+
+export function importHandlers({ engine, desktop, emit, live }: HandlerContext) {
+  const chosen = new Map<string, string>();
+  const jobs = new Map<string, Promise<ImportReport>>();
+
+  const pathOf = (token: string): string => {
+    const file = chosen.get(token);
+    if (!file) {
+      throw new MailroomError('NOT_FOUND', 'That file is no longer chosen. Choose the file again to continue.');
+    }
+    return file;
+  };
+
+  const shown = (report: ImportReport): ImportReport =>
+    report.problems.length > REPORT_PROBLEMS_SHOWN
+      ? { ...report, problems: report.problems.slice(0, REPORT_PROBLEMS_SHOWN) }
+      : report;
+
+  return {
+    'imports.chooseFile': async () => {
+      const file = await desktop.chooseOpenPath(FILE_TYPES);
+      if (!file) return null;
+      const size = fs.statSync(file).size;
+      const token = randomUUID();
+      chosen.set(token, file);
+      while (chosen.size > MAX_TOKENS) chosen.delete(chosen.keys().next().value as string);
+      return { token, fileName: path.basename(file), size };
+    },
+    'imports.preview': ({ token, encoding, delimiter }: { token: string; encoding?: string; delimiter?: string }) =>
+      engine.imports.preview(pathOf(token), { encoding, delimiter }),
+    'imports.start': ({ token, options }: { token: string; options: ImportOptions }) => {
+      let last = 0;
+      let lastPhase = '';
+      const { jobId, done } = engine.imports.start(pathOf(token), options, (p) => {
+        const now = Date.now();
+        if (p.phase === lastPhase && now - last < PROGRESS_EVERY_MS) return;
+        last = now;
+        lastPhase = p.phase;
+        emit('imports.progress', p);
+      });
+      const settled = done.then(
+        (report) => {
+          if (!report.dryRun) live.check();
+          return report;
+        },
+        (err: unknown) => {
+          throw err;
+        },
+      );
+      // Nobody may ask for the result (the window closed): that is not an unhandled rejection.
+      settled.catch(() => {});
+      jobs.set(jobId, settled);
+      return { jobId };
+    },
+    'imports.result': async ({ jobId }: { jobId: string }) => {
+      const job = jobs.get(jobId);
+      if (!job) throw new MailroomError('NOT_FOUND', 'That import is not running any more.');
+      try {
+        return shown(await job);
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+    'imports.cancel': ({ jobId }: { jobId: string }) => {
+      engine.imports.cancel(jobId);
+      return null;
+    },
+    'imports.list': () => engine.imports.list(),
+    'imports.report': async ({ importId }: { importId: number }) => shown(await engine.imports.report(importId)),
+    'imports.downloadReport': async ({ importId }: { importId: number }) => {
+      const summary = engine.imports.list().find((i) => i.id === importId);
+      if (!summary) throw new MailroomError('NOT_FOUND', 'That import is not in the list any more.');
+      const base = summary.fileName.replace(/\.[^.]*$/, '');
+      const target = await desktop.chooseSavePath(`${base} - import report.csv`, {
+        name: 'CSV (spreadsheet)',
+        extensions: ['csv'],
+      });
+      if (!target) return { saved: false, path: null, rows: 0 };
+      const { rows } = await engine.imports.writeReport(importId, target);
+      return { saved: true, path: target, rows };
+    },
+    'imports.undo': ({ importId }: { importId: number }) => {
+      const result = engine.imports.undo(importId);
+      live.check();
+      return result;
+    },
+  };
+}

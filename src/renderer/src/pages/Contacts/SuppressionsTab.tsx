@@ -1,0 +1,166 @@
+import { Alert, Button, Group, NativeSelect, Stack, Table, Text, TextInput } from '@mantine/core';
+import { useState } from 'react';
+import { SUPPRESSION_REASONS, type Suppression, type SuppressionReason } from '../../../../shared/domain/contacts.ts';
+import { ConfirmModal } from '../../components/ConfirmModal/ConfirmModal.tsx';
+import { call } from '../../lib/ipc.ts';
+import { notifySuccess } from '../../lib/notify.ts';
+import { useLoad } from '../../lib/use-load.ts';
+import { formatDate, REASON_LABELS } from './contact-words.ts';
+import { RemoveSuppressionModal } from './RemoveSuppressionModal.tsx';
+import { SaveFileButton } from './SaveFileButton.tsx';
+
+/** The do-not-send list: nothing is ever sent to an address on it, whatever list the person is on. */
+export function SuppressionsTab() {
+  const [text, setText] = useState('');
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const [refreshKey, setRefreshKey] = useState(0);
+  const [adding, setAdding] = useState(false);
+  const [address, setAddress] = useState('');
+  const [reason, setReason] = useState<SuppressionReason>('manual');
+  const [note, setNote] = useState('');
+  const [lifting, setLifting] = useState<string | null>(null);
+  const page = useLoad(
+    () => call('suppressions.list', { ...(text.trim() ? { text: text.trim() } : {}), ...(cursor ? { cursor } : {}) }),
+    [text, cursor, refreshKey],
+  );
+  const refresh = () => setRefreshKey((k) => k + 1);
+
+  return (
+    <Stack gap="md">
+      <Text size="sm" c="dimmed">
+        Mailroom never sends to an address on this list. Imports can add to it but never take anyone off; only you can,
+        one address at a time, with a reason.
+      </Text>
+      <Group justify="space-between" align="flex-end">
+        <TextInput
+          label="Search"
+          placeholder="Address"
+          value={text}
+          onChange={(e) => {
+            setText(e.currentTarget.value);
+            setCursor(undefined);
+          }}
+          w={260}
+          data-testid="suppressions-search"
+        />
+        <Group gap="xs">
+          <Button variant="default" onClick={() => setAdding(true)} data-testid="suppressions-add">
+            Add an address
+          </Button>
+          <SaveFileButton label="Export CSV" run={() => call('suppressions.export')} testId="suppressions-export" />
+        </Group>
+      </Group>
+      {page.error && (
+        <Alert color="red" variant="light" title="The list could not be read">
+          {page.error.message}
+        </Alert>
+      )}
+      <Text size="sm" c="dimmed" data-testid="suppressions-total">
+        {page.data
+          ? `${page.data.total.capped ? 'More than ' : ''}${page.data.total.count.toLocaleString()} on the do-not-send list`
+          : 'Loading…'}
+      </Text>
+      <Table striped data-testid="suppressions-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Address</Table.Th>
+            <Table.Th>Why</Table.Th>
+            <Table.Th>From where</Table.Th>
+            <Table.Th>Since</Table.Th>
+            <Table.Th />
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {(page.data?.rows ?? []).map((s: Suppression, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: erased entries have no address to key by.
+            <Table.Tr key={s.address ?? `erased-${i}`} data-testid={`suppression-row-${s.address ?? 'erased'}`}>
+              <Table.Td style={{ wordBreak: 'break-all' }}>
+                {s.address ?? (
+                  <Text span c="dimmed" size="sm">
+                    (erased contact: only a fingerprint is kept)
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>{REASON_LABELS[s.reason]}</Table.Td>
+              <Table.Td>
+                {s.source}
+                {s.detail && (
+                  <Text size="xs" c="dimmed">
+                    {s.detail}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDate(s.at)}</Table.Td>
+              <Table.Td>
+                {s.address && (
+                  <Button size="xs" variant="subtle" onClick={() => setLifting(s.address)}>
+                    Remove…
+                  </Button>
+                )}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Group justify="flex-end" gap="xs">
+        <Button
+          variant="default"
+          size="xs"
+          disabled={!page.data?.previous}
+          onClick={() => setCursor(page.data?.previous ?? undefined)}
+        >
+          Previous
+        </Button>
+        <Button
+          variant="default"
+          size="xs"
+          disabled={!page.data?.next}
+          onClick={() => setCursor(page.data?.next ?? undefined)}
+        >
+          Next
+        </Button>
+      </Group>
+      <ConfirmModal
+        opened={adding}
+        onClose={() => setAdding(false)}
+        title="Add an address to the do-not-send list"
+        confirmLabel="Add"
+        confirmTestId="suppressions-add-confirm"
+        onConfirm={async () => {
+          const s = await call('suppressions.add', { address, reason, ...(note.trim() ? { note: note.trim() } : {}) });
+          notifySuccess(`${s.address ?? address} will not receive mail.`);
+          setAddress('');
+          setNote('');
+          refresh();
+        }}
+      >
+        <TextInput
+          label="Email address"
+          value={address}
+          onChange={(e) => setAddress(e.currentTarget.value)}
+          data-testid="suppressions-add-address"
+        />
+        <NativeSelect
+          label="Why"
+          value={reason}
+          onChange={(e) => setReason(e.currentTarget.value as SuppressionReason)}
+          data={SUPPRESSION_REASONS.filter((r) => r !== 'erased').map((r) => ({ value: r, label: REASON_LABELS[r] }))}
+        />
+        <TextInput
+          label="Note (optional)"
+          value={note}
+          onChange={(e) => setNote(e.currentTarget.value)}
+          maxLength={500}
+        />
+      </ConfirmModal>
+      {lifting && (
+        <RemoveSuppressionModal
+          address={lifting}
+          opened={lifting !== null}
+          onClose={() => setLifting(null)}
+          onRemoved={refresh}
+        />
+      )}
+    </Stack>
+  );
+}
