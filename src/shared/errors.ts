@@ -21,12 +21,16 @@ export const ERROR_CODES = {
   DOMAIN_EXISTS: 'That domain is already in the list.',
   DOMAIN_UNKNOWN: 'That domain is not in the list.',
   NOT_FOUND: 'Nothing was found.',
+  IMPORT_FILE: 'The file could not be read as a list of contacts.',
   EXPORT_FAILED: 'The export could not be saved.',
   DKIM_KEY: 'The DKIM key could not be created, read or used.',
   DKIM_KEY_EXISTS: 'A DKIM key with that selector already exists for the domain.',
   ROUTE_CONFIG: 'The sending route is not set up correctly.',
   UNKNOWN_CHANNEL: 'The window asked for something Mailroom does not offer.',
   FORBIDDEN_SENDER: 'The request did not come from the Mailroom window, so it was refused.',
+  IMPORT_FAILED: 'The contacts file could not be imported; nothing was changed.',
+  IMPORT_UNDO: 'That import cannot be undone.',
+  IMPORT_CANCELLED: 'The import was cancelled; nothing was changed.',
   INTERNAL: 'Something went wrong inside Mailroom.',
 } as const;
 
