@@ -49,7 +49,6 @@ export const IPC_CHANNELS = [
   'contacts.bulk',
   'contacts.tags',
   'contacts.fields',
-  'contacts.createField',
   'contacts.export',
   'segments.list',
   'segments.create',

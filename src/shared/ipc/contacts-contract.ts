@@ -6,8 +6,6 @@ import {
   contactInputSchema,
   contactPageSchema,
   contactQuerySchema,
-  fieldKeySchema,
-  fieldTypeSchema,
   importOptionsSchema,
   importPreviewSchema,
   importProgressSchema,
@@ -91,10 +89,6 @@ export const CONTACTS_CONTRACT = {
   'contacts.bulk': { input: bulkActionSchema, output: z.object({ changed: z.number() }) },
   'contacts.tags': { input: noInput, output: z.array(tagSummarySchema) },
   'contacts.fields': { input: noInput, output: z.array(contactFieldSchema) },
-  'contacts.createField': {
-    input: z.strictObject({ key: fieldKeySchema, label: z.string().trim().min(1).max(100), type: fieldTypeSchema }),
-    output: contactFieldSchema,
-  },
   /** A list (optionally one status there) or a segment to CSV, through the save dialog. */
   'contacts.export': {
     input: z.union([

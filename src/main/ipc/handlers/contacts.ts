@@ -46,8 +46,6 @@ export function contactHandlers({ engine, desktop, live }: HandlerContext) {
     },
     'contacts.tags': () => contacts().listTags(),
     'contacts.fields': () => contacts().listFields(),
-    'contacts.createField': (f: { key: string; label: string; type: 'text' | 'number' | 'date' }) =>
-      contacts().createField(f),
     'contacts.export': async (which: { listId: number; status?: MemberStatus } | { segmentId: number }) => {
       const name = 'listId' in which ? exportName(contacts().listLists(), which.listId) : `segment-${which.segmentId}`;
       const target = await desktop.chooseSavePath(`mailroom-${name}-${today()}.csv`, CSV);

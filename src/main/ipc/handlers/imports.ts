@@ -6,6 +6,18 @@ import { MailroomError } from '../../../shared/errors.ts';
 import { REPORT_PROBLEMS_SHOWN } from '../../../shared/ipc/contacts-contract.ts';
 import type { HandlerContext } from './index.ts';
 
+/** Writes beside the target and renames, so a failed write never leaves half a report. */
+async function writeFileAtomically(target: string, text: string): Promise<void> {
+  const temp = `${target}.${process.pid}.part`;
+  try {
+    await fs.promises.writeFile(temp, text);
+    await fs.promises.rename(temp, target);
+  } catch (err) {
+    await fs.promises.rm(temp, { force: true });
+    throw new MailroomError('EXPORT_FAILED', `The report could not be saved there: ${(err as Error).message}. Choose another folder.`);
+  }
+}
+
 // The import wizard over IPC. The file is chosen in the native dialog and its path stays
 // here: the window holds a random token for it, so a page can never make main read a
 // path it names (the same rule as the save dialog for exports). Progress goes out as
@@ -86,7 +98,7 @@ export function importHandlers({ engine, desktop, emit, live }: HandlerContext) 
       return null;
     },
     'imports.list': () => engine.imports.list(),
-    'imports.report': async ({ importId }: { importId: number }) => shown(await engine.imports.report(importId)),
+    'imports.report': ({ importId }: { importId: number }) => shown(engine.imports.report(importId).report),
     'imports.downloadReport': async ({ importId }: { importId: number }) => {
       const summary = engine.imports.list().find((i) => i.id === importId);
       if (!summary) throw new MailroomError('NOT_FOUND', 'That import is not in the list any more.');
@@ -96,8 +108,9 @@ export function importHandlers({ engine, desktop, emit, live }: HandlerContext) 
         extensions: ['csv'],
       });
       if (!target) return { saved: false, path: null, rows: 0 };
-      const { rows } = await engine.imports.writeReport(importId, target);
-      return { saved: true, path: target, rows };
+      const { report, csv } = engine.imports.report(importId);
+      await writeFileAtomically(target, csv);
+      return { saved: true, path: target, rows: report.problems.length };
     },
     'imports.undo': ({ importId }: { importId: number }) => {
       const result = engine.imports.undo(importId);

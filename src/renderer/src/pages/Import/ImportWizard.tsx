@@ -9,7 +9,7 @@ import { useContactOptions } from '../Contacts/use-contact-options.ts';
 import { ChooseFileStep } from './ChooseFileStep.tsx';
 import { ImportRunning } from './ImportRunning.tsx';
 import { isSuppressionFile } from './import-words.ts';
-import { MappingStep } from './MappingStep.tsx';
+import { MappingStep, type NewField } from './MappingStep.tsx';
 import { OptionsStep, type WizardOptions } from './OptionsStep.tsx';
 import { PreviewStep } from './PreviewStep.tsx';
 import { ReportView } from './ReportView.tsx';
@@ -39,6 +39,7 @@ export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
   const [reading, setReading] = useState(false);
   const [readError, setReadError] = useState<IpcError | null>(null);
   const [mapping, setMapping] = useState<ImportMapping>({});
+  const [newFields, setNewFields] = useState<NewField[]>([]);
   const [opts, setOpts] = useState<WizardOptions>(START_OPTIONS);
   const [dryReport, setDryReport] = useState<ImportReport | null>(null);
   const [report, setReport] = useState<ImportReport | null>(null);
@@ -80,6 +81,7 @@ export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
       encoding: preview?.layout.encoding,
       ...(preview?.layout.delimiter ? { delimiter: preview.layout.delimiter } : {}),
       mapping,
+      fieldTypes: Object.fromEntries(newFields.map((f) => [f.key, f.type])),
       dryRun,
     };
   };
@@ -119,6 +121,7 @@ export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
     setReport(null);
     setRunError(null);
     setOpts(START_OPTIONS);
+    setNewFields([]);
     setRefreshKey((k) => k + 1);
   };
 
@@ -177,7 +180,8 @@ export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
               setDryReport(null);
             }}
             fields={options.data?.fields ?? []}
-            onFieldCreated={() => setRefreshKey((k) => k + 1)}
+            newFields={newFields}
+            onFieldCreated={(f) => setNewFields((all) => [...all.filter((x) => x.key !== f.key), f])}
           />
           <Nav onBack={() => setStep(1)} onNext={() => setStep(3)} nextDisabled={mapping.email === undefined} />
         </Stack>

@@ -1,12 +1,17 @@
 import { Alert, Button, Group, NativeSelect, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import type { ContactField, FieldType, ImportMapping, ImportPreview } from '../../../../shared/domain/contacts.ts';
-import { call } from '../../lib/ipc.ts';
-import { notifyError } from '../../lib/notify.ts';
 import { columnLabels, keyFromLabel } from './column-labels.ts';
-import { BUILTIN_TARGETS } from './import-words.ts';
+import { BUILTIN_TARGETS, CUSTOM_FIELD_PREFIX } from './import-words.ts';
 
 const NEW_FIELD = '__new__';
+
+/** A custom field this import will create, with the type of its values. */
+export interface NewField {
+  key: string;
+  label: string;
+  type: FieldType;
+}
 
 /** Step 3: which column holds what. One choice per column; a new custom field can be made here. */
 export function MappingStep({
@@ -14,13 +19,15 @@ export function MappingStep({
   mapping,
   onMapping,
   fields,
+  newFields,
   onFieldCreated,
 }: {
   preview: ImportPreview;
   mapping: ImportMapping;
   onMapping: (m: ImportMapping) => void;
   fields: ContactField[];
-  onFieldCreated: (f: ContactField) => void;
+  newFields: NewField[];
+  onFieldCreated: (f: NewField) => void;
 }) {
   const labels = columnLabels(preview.columns);
   const [creatingFor, setCreatingFor] = useState<number | null>(null);
@@ -35,7 +42,8 @@ export function MappingStep({
   const targets = [
     { value: '', label: 'Do not import' },
     ...BUILTIN_TARGETS,
-    ...fields.map((f) => ({ value: f.key, label: `${f.label} (${f.type})` })),
+    ...fields.map((f) => ({ value: CUSTOM_FIELD_PREFIX + f.key, label: `${f.label} (${f.type})` })),
+    ...newFields.map((f) => ({ value: CUSTOM_FIELD_PREFIX + f.key, label: `${f.label} (new, ${f.type})` })),
     { value: NEW_FIELD, label: 'New field…' },
   ];
 
@@ -86,7 +94,7 @@ export function MappingStep({
                     onCreated={(f) => {
                       setCreatingFor(null);
                       onFieldCreated(f);
-                      assign(c.index, f.key);
+                      assign(c.index, CUSTOM_FIELD_PREFIX + f.key);
                     }}
                   />
                 )}
@@ -106,21 +114,12 @@ function NewFieldForm({
 }: {
   suggested: string;
   onCancel: () => void;
-  onCreated: (f: ContactField) => void;
+  onCreated: (f: NewField) => void;
 }) {
   const [label, setLabel] = useState(suggested.trim());
   const [type, setType] = useState<FieldType>('text');
-  const [busy, setBusy] = useState(false);
-  const create = async () => {
-    setBusy(true);
-    try {
-      onCreated(await call('contacts.createField', { key: keyFromLabel(label), label: label.trim(), type }));
-    } catch (err) {
-      notifyError(err, 'The field was not created');
-    } finally {
-      setBusy(false);
-    }
-  };
+  // The field is created by the import itself, so a cancelled import leaves no empty field behind.
+  const create = () => onCreated({ key: keyFromLabel(label), label: label.trim(), type });
   return (
     <Stack gap={6} mt="xs" data-testid="new-field-form">
       <TextInput
@@ -145,8 +144,8 @@ function NewFieldForm({
         data-testid="new-field-type"
       />
       <Group gap="xs">
-        <Button size="xs" onClick={create} loading={busy} disabled={!label.trim()} data-testid="new-field-create">
-          Create field
+        <Button size="xs" onClick={create} disabled={!label.trim()} data-testid="new-field-create">
+          Use this field
         </Button>
         <Button size="xs" variant="subtle" onClick={onCancel}>
           Cancel

@@ -17,10 +17,10 @@ export function ReportView({ report }: { report: ImportReport }) {
         </Alert>
       )}
       <SimpleGrid cols={{ base: 2, sm: 4 }} data-testid="import-counts">
-        {COUNT_LABELS.map(({ key, label }) => (
+        {COUNT_LABELS.filter(({ key, always }) => always || (report[key] ?? 0) > 0).map(({ key, label }) => (
           <Stack key={key} gap={0} data-testid={`count-${key}`}>
             <Text size="xl" fw={700}>
-              {report[key].toLocaleString()}
+              {(report[key] ?? 0).toLocaleString()}
             </Text>
             <Text size="xs" c="dimmed">
               {report.dryRun && key === 'added' ? 'New people to add' : label}

@@ -2,19 +2,19 @@ import type { ExistingMode, ImportCounts } from '../../../../shared/domain/conta
 
 // The words the import wizard uses, in one place.
 
+// The same choices as the reader's ENCODING_CHOICES (src/main/contacts/import/decode.ts).
 export const ENCODINGS = [
-  { value: 'utf-8', label: 'Unicode (UTF-8), most files today' },
-  { value: 'windows-1252', label: 'Western European (Windows), Excel “CSV” on a Western PC' },
-  { value: 'iso-8859-15', label: 'Western European with € (ISO-8859-15)' },
-  { value: 'iso-8859-1', label: 'Western European (ISO-8859-1)' },
-  { value: 'windows-1250', label: 'Central European (Windows)' },
-  { value: 'windows-1251', label: 'Cyrillic (Windows)' },
+  { value: 'utf-8', label: 'UTF-8 (most programs today, Excel “CSV UTF-8”, Google, Mailchimp)' },
+  { value: 'windows-1252', label: 'Western European (Windows: English, French, German, Spanish…)' },
+  { value: 'windows-1250', label: 'Central European (Windows: Polish, Czech, Hungarian…)' },
+  { value: 'windows-1251', label: 'Cyrillic (Windows: Russian, Bulgarian, Ukrainian…)' },
   { value: 'windows-1253', label: 'Greek (Windows)' },
   { value: 'windows-1254', label: 'Turkish (Windows)' },
-  { value: 'macintosh', label: 'Western European (old Mac)' },
-  { value: 'cp850', label: 'Western European (DOS)' },
-  { value: 'utf-16le', label: 'Unicode (UTF-16), Excel “Unicode Text”' },
-  { value: 'utf-16be', label: 'Unicode (UTF-16, big-endian)' },
+  { value: 'windows-1257', label: 'Baltic (Windows)' },
+  { value: 'iso-8859-15', label: 'Western European (ISO-8859-15, older Unix programs)' },
+  { value: 'macintosh', label: 'Western European (old Mac programs)' },
+  { value: 'utf-16le', label: 'UTF-16 (Excel “Unicode Text”)' },
+  { value: 'utf-16be', label: 'UTF-16 big-endian' },
 ];
 
 export const DELIMITERS = [
@@ -29,7 +29,9 @@ const RECOGNISED: Record<string, string> = {
   'mailchimp-unsubscribed': 'Mailchimp export of unsubscribed people',
   'mailchimp-cleaned': 'Mailchimp export of cleaned (bounced) addresses',
   outlook: 'Outlook contacts export',
+  'outlook-de': 'Outlook contacts export (German)',
   google: 'Google Contacts export',
+  'google-old': 'Google Contacts export (older format)',
   shopify: 'Shopify customers export',
   vcard: 'Contact cards (vCard)',
   lines: 'A plain list of addresses, one per line',
@@ -72,12 +74,25 @@ export const EXISTING_CHOICES: { value: ExistingMode; label: string; explain: st
   },
 ];
 
+/** What a column can be imported as, besides custom fields (`field:<key>`); as the reader's MAPPABLE_FIELDS. */
 export const BUILTIN_TARGETS = [
   { value: 'email', label: 'Email address' },
   { value: 'first_name', label: 'First name' },
   { value: 'last_name', label: 'Last name' },
   { value: 'company', label: 'Company' },
+  { value: 'tags', label: 'Tags (several in one cell are split)' },
+  { value: 'optin_time', label: 'Signed-up time (proof of consent)' },
+  { value: 'optin_ip', label: 'Signed-up from IP address (proof of consent)' },
+  { value: 'confirm_time', label: 'Confirmed time (proof of consent)' },
+  { value: 'confirm_ip', label: 'Confirmed from IP address (proof of consent)' },
+  { value: 'accepts_email_marketing', label: 'Accepts email marketing (yes/no)' },
+  { value: 'unsub_reason', label: 'Why they unsubscribed' },
+  { value: 'unsub_time', label: 'When they unsubscribed' },
+  { value: 'clean_campaign_title', label: 'Campaign that bounced' },
+  { value: 'clean_time', label: 'When it bounced' },
 ];
+
+export const CUSTOM_FIELD_PREFIX = 'field:';
 
 export const PROBLEM_LABELS: Record<string, string> = {
   'no-address': 'No address',
@@ -88,14 +103,16 @@ export const PROBLEM_LABELS: Record<string, string> = {
   normalised: 'Tidied up',
 };
 
-export const COUNT_LABELS: { key: keyof ImportCounts; label: string }[] = [
-  { key: 'records', label: 'Rows in the file' },
-  { key: 'added', label: 'New people' },
-  { key: 'updated', label: 'Known people updated' },
-  { key: 'unchanged', label: 'Known people left as they were' },
-  { key: 'suppressed', label: 'On the do-not-send list' },
-  { key: 'skipped', label: 'Rows left out' },
-  { key: 'blank', label: 'Empty rows' },
+export const COUNT_LABELS: { key: keyof ImportCounts; label: string; always: boolean }[] = [
+  { key: 'records', label: 'Rows in the file', always: true },
+  { key: 'added', label: 'New people', always: true },
+  { key: 'updated', label: 'Known people updated', always: true },
+  { key: 'unchanged', label: 'Known people left as they were', always: true },
+  { key: 'suppressed', label: 'On the do-not-send list', always: true },
+  { key: 'skipped', label: 'Rows left out', always: true },
+  { key: 'blank', label: 'Empty rows', always: false },
+  { key: 'declined', label: 'Said no to marketing email (kept, not subscribed)', always: false },
+  { key: 'suppressionsAdded', label: 'Added to the do-not-send list', always: false },
 ];
 
 export function sizeText(bytes: number): string {
