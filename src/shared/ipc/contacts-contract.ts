@@ -6,6 +6,7 @@ import {
   contactInputSchema,
   contactPageSchema,
   contactQuerySchema,
+  fieldValueSchema,
   importOptionsSchema,
   importPreviewSchema,
   importProgressSchema,
@@ -13,7 +14,6 @@ import {
   importSummarySchema,
   listNameSchema,
   listSummarySchema,
-  memberStatusSchema,
   segmentDefinitionSchema,
   segmentSummarySchema,
   suppressionReasonSchema,
@@ -49,20 +49,33 @@ export const tagSummarySchema = z.object({ id: z.number(), name: z.string(), con
 
 export const suppressionQuerySchema = z.strictObject({
   /** Words at the start of the address. */
-  text: z.string().trim().max(200).optional(),
-  pageSize: z.union([z.literal(25), z.literal(50), z.literal(100)]).default(50),
-  cursor: z.string().max(2000).optional(),
+  search: z.string().trim().max(200).optional(),
+  reason: suppressionReasonSchema.optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
 });
+/** Newest first; `next` continues, null at the end. */
 export const suppressionPageSchema = z.object({
   rows: z.array(suppressionSchema),
   next: z.string().nullable(),
-  previous: z.string().nullable(),
-  total: z.object({ count: z.number(), capped: z.boolean() }),
 });
 export type SuppressionPage = z.infer<typeof suppressionPageSchema>;
 
 /** A stated reason is required to lift a suppression: it is kept in the record. */
 const statedReason = z.string().trim().min(3, 'Write why this address may receive mail again.').max(500);
+
+/** What a bulk action did, with a sentence for the person. */
+const bulkResult = z.object({ selected: z.number(), changed: z.number(), message: z.string() });
+const listRef = z.object({ id: z.number(), name: z.string() });
+
+/** Editing one contact: only what is given changes; a field set to null or '' is removed. */
+export const contactPatchSchema = z.strictObject({
+  address: z.string().trim().min(1).max(320).optional(),
+  firstName: z.string().trim().max(255).optional(),
+  lastName: z.string().trim().max(255).optional(),
+  company: z.string().trim().max(255).optional(),
+  fields: z.record(z.string(), z.union([fieldValueSchema, z.null()])).optional(),
+});
 
 const savedFile = z.object({ saved: z.boolean(), path: z.string().nullable(), rows: z.number() });
 
@@ -76,25 +89,22 @@ export const REPORT_PROBLEMS_SHOWN = 5000;
 
 export const CONTACTS_CONTRACT = {
   'lists.list': { input: noInput, output: z.array(listSummarySchema) },
-  'lists.create': { input: z.strictObject({ name: listNameSchema }), output: listSummarySchema },
-  'lists.rename': { input: z.strictObject({ id, name: listNameSchema }), output: listSummarySchema },
+  'lists.create': { input: z.strictObject({ name: listNameSchema }), output: listRef },
+  'lists.rename': { input: z.strictObject({ id, name: listNameSchema }), output: listRef },
   /** Deletes the list only: its people, their other lists and suppressions stay. */
   'lists.remove': { input: z.strictObject({ id }), output: z.null() },
   'contacts.query': { input: contactQuerySchema, output: contactPageSchema },
   'contacts.get': { input: z.strictObject({ id }), output: contactDetailSchema },
   'contacts.add': { input: contactInputSchema, output: contactDetailSchema },
-  'contacts.update': { input: z.strictObject({ id, contact: contactInputSchema }), output: contactDetailSchema },
+  'contacts.update': { input: z.strictObject({ id, patch: contactPatchSchema }), output: contactDetailSchema },
   /** Erasure: the contacts go, a hashed suppression stays so an import cannot bring them back. */
-  'contacts.remove': { input: contactTargetSchema, output: z.object({ removed: z.number() }) },
-  'contacts.bulk': { input: bulkActionSchema, output: z.object({ changed: z.number() }) },
+  'contacts.remove': { input: contactTargetSchema, output: bulkResult },
+  'contacts.bulk': { input: bulkActionSchema, output: bulkResult },
   'contacts.tags': { input: noInput, output: z.array(tagSummarySchema) },
   'contacts.fields': { input: noInput, output: z.array(contactFieldSchema) },
   /** A list (optionally one status there) or a segment to CSV, through the save dialog. */
   'contacts.export': {
-    input: z.union([
-      z.strictObject({ listId: id, status: memberStatusSchema.optional() }),
-      z.strictObject({ segmentId: id }),
-    ]),
+    input: z.union([z.strictObject({ listId: id }), z.strictObject({ segmentId: id })]),
     output: savedFile,
   },
   'segments.list': { input: noInput, output: z.array(segmentSummarySchema) },
@@ -123,7 +133,7 @@ export const CONTACTS_CONTRACT = {
       reason: suppressionReasonSchema.default('manual'),
       note: z.string().trim().max(500).optional(),
     }),
-    output: suppressionSchema,
+    output: z.object({ added: z.boolean(), message: z.string(), suppression: suppressionSchema }),
   },
   'suppressions.remove': {
     input: z.strictObject({ address: z.string().trim().min(1).max(320), reason: statedReason }),

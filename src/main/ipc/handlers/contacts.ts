@@ -1,6 +1,16 @@
 import type { z } from 'zod';
-import type { ContactInput, ContactQuery, MemberStatus, SegmentDefinition } from '../../../shared/domain/contacts.ts';
-import type { BulkAction, ContactTarget, suppressionQuerySchema } from '../../../shared/ipc/contacts-contract.ts';
+import type {
+  ContactInput,
+  ContactQuery,
+  SegmentDefinition,
+  SuppressionReason,
+} from '../../../shared/domain/contacts.ts';
+import type {
+  BulkAction,
+  ContactTarget,
+  contactPatchSchema,
+  suppressionQuerySchema,
+} from '../../../shared/ipc/contacts-contract.ts';
 import type { HandlerContext } from './index.ts';
 
 // Lists, contacts, segments and suppressions for the window: each handler calls one
@@ -8,6 +18,8 @@ import type { HandlerContext } from './index.ts';
 // chose in the save dialog; the window never names a path.
 
 const CSV = { name: 'CSV (spreadsheet)', extensions: ['csv'] };
+type ContactPatch = z.output<typeof contactPatchSchema>;
+type SuppressionQuery = z.output<typeof suppressionQuerySchema>;
 const today = () => new Date().toISOString().slice(0, 10);
 
 export function contactHandlers({ engine, desktop, live }: HandlerContext) {
@@ -27,27 +39,36 @@ export function contactHandlers({ engine, desktop, live }: HandlerContext) {
     'contacts.query': (query: ContactQuery) => contacts().queryContacts(query),
     'contacts.get': ({ id }: { id: number }) => contacts().getContact(id),
     'contacts.add': (input: ContactInput) => changed(contacts().addContact(input)),
-    'contacts.update': ({ id, contact }: { id: number; contact: ContactInput }) =>
-      changed(contacts().updateContact(id, contact)),
-    'contacts.remove': (target: ContactTarget) => changed({ removed: contacts().removeContacts(target) }),
+    'contacts.update': ({ id, patch }: { id: number; patch: ContactPatch }) =>
+      changed(contacts().updateContact(id, patch)),
+    'contacts.remove': (target: ContactTarget) => changed(contacts().removeContacts(target)),
     'contacts.bulk': (a: BulkAction) => {
       const c = contacts();
-      const n =
-        a.action === 'add-to-list'
-          ? c.addToList(a.target, a.listId)
-          : a.action === 'remove-from-list'
-            ? c.removeFromList(a.target, a.listId)
-            : a.action === 'tag'
-              ? c.tag(a.target, a.tag)
-              : a.action === 'untag'
-                ? c.untag(a.target, a.tag)
-                : c.unsubscribe(a.target, a.listId);
-      return changed({ changed: n });
+      switch (a.action) {
+        case 'add-to-list':
+          return changed(c.addToList(a.target, a.listId));
+        case 'remove-from-list':
+          return changed(c.removeFromList(a.target, a.listId));
+        case 'tag':
+          return changed(c.tag(a.target, a.tag));
+        case 'untag':
+          return changed(c.untag(a.target, a.tag));
+        case 'unsubscribe':
+          return changed(c.unsubscribe(a.target, a.listId));
+      }
     },
     'contacts.tags': () => contacts().listTags(),
     'contacts.fields': () => contacts().listFields(),
-    'contacts.export': async (which: { listId: number; status?: MemberStatus } | { segmentId: number }) => {
-      const name = 'listId' in which ? exportName(contacts().listLists(), which.listId) : `segment-${which.segmentId}`;
+    'contacts.export': async (which: { listId: number } | { segmentId: number }) => {
+      const name =
+        'listId' in which
+          ? fileSafe(
+              contacts()
+                .listLists()
+                .find((l) => l.id === which.listId)?.name,
+              `list-${which.listId}`,
+            )
+          : fileSafe(contacts().getSegment(which.segmentId).name, `segment-${which.segmentId}`);
       const target = await desktop.chooseSavePath(`mailroom-${name}-${today()}.csv`, CSV);
       if (!target) return { saved: false, path: null, rows: 0 };
       const { rows } = await contacts().exportContacts(which, target);
@@ -56,27 +77,24 @@ export function contactHandlers({ engine, desktop, live }: HandlerContext) {
     'segments.list': () => contacts().listSegments(),
     'segments.create': ({ name, definition }: { name: string; definition: SegmentDefinition }) =>
       contacts().createSegment(name, definition),
-    'segments.update': ({ id, ...change }: { id: number; name?: string; definition?: SegmentDefinition }) =>
-      contacts().updateSegment(id, change),
+    'segments.update': ({ id, ...patch }: { id: number; name?: string; definition?: SegmentDefinition }) =>
+      contacts().updateSegment(id, patch),
     'segments.remove': ({ id }: { id: number }) => {
       contacts().removeSegment(id);
       return null;
     },
     'segments.count': (which: { id: number } | { definition: SegmentDefinition }) => ({
-      count: contacts().countSegment('id' in which ? which.id : which.definition),
+      count: contacts().countSegment('id' in which ? contacts().getSegment(which.id).definition : which.definition),
     }),
-    'suppressions.list': (query: z.output<typeof suppressionQuerySchema>) => contacts().listSuppressions(query),
-    'suppressions.add': (s: {
-      address: string;
-      reason: Parameters<typeof engine.contacts.suppress>[1];
-      note?: string;
-    }) => changed(contacts().suppress(s.address, s.reason, s.note)),
+    'suppressions.list': (query: SuppressionQuery) => contacts().listSuppressions(query),
+    'suppressions.add': (s: { address: string; reason: SuppressionReason; note?: string }) =>
+      changed(contacts().suppress(s.address, s.reason, 'Added by hand in the Mailroom window', s.note)),
     'suppressions.remove': ({ address, reason }: { address: string; reason: string }) => {
       contacts().unsuppress(address, reason);
       return changed(null);
     },
     'suppressions.export': async () => {
-      const target = await desktop.chooseSavePath(`mailroom-suppressions-${today()}.csv`, CSV);
+      const target = await desktop.chooseSavePath(`mailroom-do-not-send-${today()}.csv`, CSV);
       if (!target) return { saved: false, path: null, rows: 0 };
       const { rows } = await contacts().exportSuppressions(target);
       return { saved: true, path: target, rows };
@@ -84,14 +102,12 @@ export function contactHandlers({ engine, desktop, live }: HandlerContext) {
   };
 }
 
-/** A file-name-safe form of the list's name, for the save dialog's suggestion. */
-function exportName(lists: { id: number; name: string }[], id: number): string {
-  const name = lists.find((l) => l.id === id)?.name ?? `list-${id}`;
-  return (
-    name
-      .normalize('NFKD')
-      .replace(/[^\w-]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .toLowerCase() || `list-${id}`
-  );
+/** A file-name-safe form of a list's or segment's name, for the save dialog's suggestion. */
+function fileSafe(name: string | undefined, fallback: string): string {
+  const safe = (name ?? '')
+    .normalize('NFKD')
+    .replace(/[^\w-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
+  return safe || fallback;
 }

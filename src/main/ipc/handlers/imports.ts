@@ -14,7 +14,10 @@ async function writeFileAtomically(target: string, text: string): Promise<void> 
     await fs.promises.rename(temp, target);
   } catch (err) {
     await fs.promises.rm(temp, { force: true });
-    throw new MailroomError('EXPORT_FAILED', `The report could not be saved there: ${(err as Error).message}. Choose another folder.`);
+    throw new MailroomError(
+      'EXPORT_FAILED',
+      `The report could not be saved there: ${(err as Error).message}. Choose another folder.`,
+    );
   }
 }
 

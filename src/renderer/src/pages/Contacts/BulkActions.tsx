@@ -41,23 +41,19 @@ export function BulkActions({
 
   const run = async () => {
     const target = { ids };
-    if (action === 'delete') {
-      const { removed } = await call('contacts.remove', target);
-      notifySuccess(`${plural(removed, 'contact', 'contacts')} deleted.`);
-    } else if (action === 'tag' || action === 'untag') {
-      const { changed } = await call('contacts.bulk', { action, target, tag });
-      notifySuccess(`${plural(changed, 'contact', 'contacts')} ${action === 'tag' ? 'tagged' : 'untagged'} “${tag}”.`);
-    } else if (action === 'add-to-list' || action === 'remove-from-list') {
-      const { changed } = await call('contacts.bulk', { action, target, listId: Number(listId) });
-      notifySuccess(`${plural(changed, 'contact', 'contacts')} ${action === 'add-to-list' ? 'added' : 'taken off'}.`);
-    } else if (action === 'unsubscribe') {
-      const { changed } = await call('contacts.bulk', {
-        action,
-        target,
-        ...(listId ? { listId: Number(listId) } : {}),
-      });
-      notifySuccess(`${plural(changed, 'subscription', 'subscriptions')} ended.`);
-    }
+    const result =
+      action === 'delete'
+        ? await call('contacts.remove', target)
+        : action === 'tag' || action === 'untag'
+          ? await call('contacts.bulk', { action, target, tag })
+          : action === 'add-to-list' || action === 'remove-from-list'
+            ? await call('contacts.bulk', { action, target, listId: Number(listId) })
+            : await call('contacts.bulk', {
+                action: 'unsubscribe',
+                target,
+                ...(listId ? { listId: Number(listId) } : {}),
+              });
+    notifySuccess(result.message);
     onDone();
   };
 

@@ -1,8 +1,6 @@
 import { Card, Group, NativeSelect, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { MEMBER_STATUSES, type MemberStatus } from '../../../../shared/domain/contacts.ts';
 import { call } from '../../lib/ipc.ts';
-import { STATUS_LABELS } from './contact-words.ts';
 import { SaveFileButton } from './SaveFileButton.tsx';
 import { useContactOptions } from './use-contact-options.ts';
 
@@ -12,7 +10,6 @@ export function ExportTab() {
   const lists = options.data?.lists ?? [];
   const segments = options.data?.segments ?? [];
   const [listId, setListId] = useState('');
-  const [status, setStatus] = useState('');
   const [segmentId, setSegmentId] = useState('');
   const list = listId || String(lists[0]?.id ?? '');
   const segment = segmentId || String(segments[0]?.id ?? '');
@@ -20,8 +17,9 @@ export function ExportTab() {
   return (
     <Stack gap="md">
       <Text size="sm" c="dimmed">
-        Files open in Excel, Numbers or LibreOffice as they are (UTF-8 with a byte-order mark), with each person’s
-        lists, status, tags and fields. Cells that a spreadsheet could run as a formula are written as plain text.
+        Files open in Excel, Numbers or LibreOffice as they are (UTF-8 with a byte-order mark), with each person’s lists
+        and their status there, tags and fields. Cells that a spreadsheet could run as a formula are written as plain
+        text.
       </Text>
       <Card withBorder>
         <Stack gap="sm">
@@ -35,21 +33,10 @@ export function ExportTab() {
               disabled={!lists.length}
               data-testid="export-list"
             />
-            <NativeSelect
-              label="Who"
-              value={status}
-              onChange={(e) => setStatus(e.currentTarget.value)}
-              data={[
-                { value: '', label: 'Everyone on it' },
-                ...MEMBER_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] })),
-              ]}
-            />
             <SaveFileButton
               label="Export the list"
               disabled={!list}
-              run={() =>
-                call('contacts.export', { listId: Number(list), ...(status ? { status: status as MemberStatus } : {}) })
-              }
+              run={() => call('contacts.export', { listId: Number(list) })}
               testId="export-list-button"
             />
           </Group>

@@ -12,7 +12,9 @@ import { SaveFileButton } from './SaveFileButton.tsx';
 /** The do-not-send list: nothing is ever sent to an address on it, whatever list the person is on. */
 export function SuppressionsTab() {
   const [text, setText] = useState('');
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  // Pages come newest first with a forward cursor; the cursors behind us make Previous.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
   const [refreshKey, setRefreshKey] = useState(0);
   const [adding, setAdding] = useState(false);
   const [address, setAddress] = useState('');
@@ -20,7 +22,12 @@ export function SuppressionsTab() {
   const [note, setNote] = useState('');
   const [lifting, setLifting] = useState<string | null>(null);
   const page = useLoad(
-    () => call('suppressions.list', { ...(text.trim() ? { text: text.trim() } : {}), ...(cursor ? { cursor } : {}) }),
+    () =>
+      call('suppressions.list', {
+        limit: 50,
+        ...(text.trim() ? { search: text.trim() } : {}),
+        ...(cursor ? { cursor } : {}),
+      }),
     [text, cursor, refreshKey],
   );
   const refresh = () => setRefreshKey((k) => k + 1);
@@ -38,7 +45,7 @@ export function SuppressionsTab() {
           value={text}
           onChange={(e) => {
             setText(e.currentTarget.value);
-            setCursor(undefined);
+            setCursors([]);
           }}
           w={260}
           data-testid="suppressions-search"
@@ -57,7 +64,9 @@ export function SuppressionsTab() {
       )}
       <Text size="sm" c="dimmed" data-testid="suppressions-total">
         {page.data
-          ? `${page.data.total.capped ? 'More than ' : ''}${page.data.total.count.toLocaleString()} on the do-not-send list`
+          ? page.data.rows.length === 0 && cursors.length === 0
+            ? 'Nobody is on the do-not-send list.'
+            : `Page ${cursors.length + 1}, newest first`
           : 'Loading…'}
       </Text>
       <Table striped data-testid="suppressions-table">
@@ -72,7 +81,6 @@ export function SuppressionsTab() {
         </Table.Thead>
         <Table.Tbody>
           {(page.data?.rows ?? []).map((s: Suppression, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: erased entries have no address to key by.
             <Table.Tr key={s.address ?? `erased-${i}`} data-testid={`suppression-row-${s.address ?? 'erased'}`}>
               <Table.Td style={{ wordBreak: 'break-all' }}>
                 {s.address ?? (
@@ -106,8 +114,8 @@ export function SuppressionsTab() {
         <Button
           variant="default"
           size="xs"
-          disabled={!page.data?.previous}
-          onClick={() => setCursor(page.data?.previous ?? undefined)}
+          disabled={cursors.length === 0}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
         >
           Previous
         </Button>
@@ -115,7 +123,11 @@ export function SuppressionsTab() {
           variant="default"
           size="xs"
           disabled={!page.data?.next}
-          onClick={() => setCursor(page.data?.next ?? undefined)}
+          onClick={() => {
+            const next = page.data?.next;
+            if (next) setCursors((c) => [...c, next]);
+          }}
+          data-testid="suppressions-next"
         >
           Next
         </Button>
@@ -127,8 +139,8 @@ export function SuppressionsTab() {
         confirmLabel="Add"
         confirmTestId="suppressions-add-confirm"
         onConfirm={async () => {
-          const s = await call('suppressions.add', { address, reason, ...(note.trim() ? { note: note.trim() } : {}) });
-          notifySuccess(`${s.address ?? address} will not receive mail.`);
+          const r = await call('suppressions.add', { address, reason, ...(note.trim() ? { note: note.trim() } : {}) });
+          notifySuccess(r.message);
           setAddress('');
           setNote('');
           refresh();
