@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   DOMAIN_EXISTS: 'That domain is already in the list.',
   DOMAIN_UNKNOWN: 'That domain is not in the list.',
   NOT_FOUND: 'Nothing was found.',
+  IMPORT_FILE: 'The file could not be read as a list of contacts.',
   EXPORT_FAILED: 'The export could not be saved.',
   DKIM_KEY: 'The DKIM key could not be created, read or used.',
   DKIM_KEY_EXISTS: 'A DKIM key with that selector already exists for the domain.',

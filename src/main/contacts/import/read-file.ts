@@ -1,0 +1,443 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { type Readable, Transform } from 'node:stream';
+import { parse as parseStream } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import type { ImportLayout, ImportPreview } from '../../../shared/domain/contacts.ts';
+import { MailroomError } from '../../../shared/errors.ts';
+import { bomOf, checkEncodingName, detectEncoding, makeDecoder, Utf8Checker } from './decode.ts';
+import { autoMap, RECOGNISED_LABELS, recogniseHeader, targetOfColumn } from './header-map.ts';
+import { delimiterName, parseDelimiterOption, sniff } from './sniff.ts';
+import { readVcard, VCARD_HEADER } from './vcard.ts';
+
+// Opens a contacts file of any kind the import reads (CSV/TSV in any of the offered
+// encodings, one address per line, vCard) and streams its records with their record number
+// and the physical line each starts on. Pure reading: no database, nothing written.
+
+export interface SourceRecord {
+  /** 1-based data record (the header is not a record). */
+  record: number;
+  /** 1-based physical line where the record starts (quoted line breaks count). */
+  line: number;
+  /** Cells by column position, as many as the row has (not padded to the header). */
+  cells: string[];
+  /** More non-empty fields than the header: the row's columns cannot be trusted. */
+  extra: boolean;
+}
+
+export interface Source {
+  layout: ImportLayout;
+  /** Header names by position, as written (trimmed; '' for an unnamed column). */
+  header: string[];
+  /** Sentences for the preview and the report: what was guessed, skipped or normalised. */
+  notes: string[];
+  /** Data records in file order. Each call reads the file again from the start. */
+  records(): AsyncIterable<SourceRecord>;
+  /** File size in bytes. */
+  size: number;
+  /** Bytes read so far by the current records() pass (for a progress bar). */
+  bytesRead(): number;
+}
+
+export interface OpenOptions {
+  /** A code page the user picked (see ENCODING_CHOICES); detected when absent. */
+  encoding?: string;
+  /** , ; | or TAB; sniffed when absent. */
+  delimiter?: string;
+}
+
+const HEAD_BYTES = 256 * 1024;
+/** A longer row means an unclosed quote or not a text file; stop instead of buffering the file. */
+const MAX_RECORD_BYTES = 1024 * 1024;
+const CHUNK = 1024 * 1024;
+
+export async function openSource(file: string, opts: OpenOptions = {}): Promise<Source> {
+  const size = await statSize(file);
+  const head = await readHead(file, HEAD_BYTES);
+  if (size === 0 || head.length === 0) {
+    throw new MailroomError('IMPORT_FILE', 'The file is empty. Choose the file your contacts were saved in.');
+  }
+  refuseBinary(head, file);
+  const notes: string[] = [];
+
+  // Encoding: a BOM decides; else the user's choice; else strict UTF-8 over the whole file.
+  const bom = bomOf(head);
+  let encoding: string;
+  if (bom) {
+    encoding = bom.encoding;
+    if (opts.encoding && checkEncodingName(opts.encoding) !== bom.encoding) {
+      notes.push(
+        `The file starts with a ${bom.encoding.toUpperCase()} byte-order mark, so it was read as ${bom.encoding.toUpperCase()} and not as ${opts.encoding}.`,
+      );
+    }
+  } else if (opts.encoding) {
+    encoding = checkEncodingName(opts.encoding);
+  } else {
+    const guess = detectEncoding(head);
+    if (guess.encoding === 'utf-8' && size > head.length && !(await isUtf8File(file))) {
+      const fallback = detectEncoding(Buffer.from([0xff]));
+      encoding = fallback.encoding;
+      if (fallback.note) notes.push(fallback.note);
+    } else {
+      encoding = guess.encoding;
+      if (guess.note) notes.push(guess.note);
+    }
+  }
+  const dataStart = bom ? bom.length : 0;
+
+  const headText = decodeHead(head.subarray(dataStart), encoding, size <= HEAD_BYTES);
+  const complete = size <= HEAD_BYTES;
+  const sniffed = sniff(headText, complete);
+  notes.push(...sniffed.notes);
+
+  if (sniffed.format === 'vcard') return openVcard(file, size, encoding, dataStart, notes);
+
+  let delimiter = sniffed.delimiter;
+  let format = sniffed.format;
+  if (opts.delimiter !== undefined) {
+    const d = parseDelimiterOption(opts.delimiter);
+    if (d === null) {
+      throw new MailroomError(
+        'VALIDATION',
+        `"${opts.delimiter}" cannot separate columns here. Use a comma, a semicolon, a tab or a vertical bar (|).`,
+      );
+    }
+    delimiter = d;
+    format = 'csv';
+  }
+  if (format === 'lines') return openLines(file, size, encoding, dataStart, headText, notes);
+  return openCsv(file, size, encoding, dataStart, headText, delimiter!, sniffed.sepLine, notes);
+}
+
+async function statSize(file: string): Promise<number> {
+  try {
+    const st = await fs.promises.stat(file);
+    if (!st.isFile())
+      throw new MailroomError('IMPORT_FILE', `${file} is not a file. Choose a file with your contacts.`);
+    return st.size;
+  } catch (err) {
+    if (err instanceof MailroomError) throw err;
+    throw new MailroomError(
+      'IMPORT_FILE',
+      `The file ${file} could not be opened (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check that it exists and that you may read it.`,
+    );
+  }
+}
+
+async function readHead(file: string, n: number): Promise<Buffer> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function refuseBinary(head: Buffer, file: string): void {
+  const name = path.basename(file);
+  if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
+    throw new MailroomError(
+      'IMPORT_FILE',
+      `${name} is a compressed file (an Excel workbook .xlsx, or a ZIP such as a Mailchimp export). For a workbook, open it in Excel and choose File › Save As › "CSV UTF-8", then import that file; for a ZIP, unpack it and import the .csv files inside.`,
+    );
+  }
+  if (head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0) {
+    throw new MailroomError(
+      'IMPORT_FILE',
+      `${name} is an old Excel workbook (.xls). Open it in Excel and choose File › Save As › "CSV UTF-8", then import that file.`,
+    );
+  }
+}
+
+async function isUtf8File(file: string): Promise<boolean> {
+  const checker = new Utf8Checker();
+  const stream = fs.createReadStream(file, { highWaterMark: CHUNK });
+  try {
+    for await (const chunk of stream) if (!checker.write(chunk as Buffer)) return false;
+    return checker.end();
+  } finally {
+    stream.destroy();
+  }
+}
+
+function decodeHead(bytes: Buffer, encoding: string, complete: boolean): string {
+  const d = makeDecoder(encoding);
+  // A streaming decoder keeps an incomplete character at the end for later: the head is never cut mid-letter.
+  return complete ? d.write(bytes) + d.end() : d.write(bytes);
+}
+
+/** The file's text from `start`, decoded, as a stream of strings (UTF-8 stays bytes for speed). */
+function textStream(file: string, start: number, encoding: string, onBytes: (n: number) => void): Readable {
+  const input = fs.createReadStream(file, { start, highWaterMark: CHUNK });
+  input.on('data', (c) => onBytes((c as Buffer).length));
+  if (encoding === 'utf-8') return input;
+  const dec = makeDecoder(encoding);
+  const transform = new Transform({
+    decodeStrings: true,
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, cb) {
+      const s = dec.write(chunk);
+      cb(null, s.length ? Buffer.from(s, 'utf8') : undefined);
+    },
+    flush(cb) {
+      const s = dec.end();
+      cb(null, s.length ? Buffer.from(s, 'utf8') : undefined);
+    },
+  });
+  input.on('error', (err) => transform.destroy(err));
+  return input.pipe(transform);
+}
+
+function layoutOf(
+  format: ImportLayout['format'],
+  encoding: string,
+  delimiter: string | null,
+  recognised: string | null,
+): ImportLayout {
+  return { format, encoding, delimiter, recognised };
+}
+
+const csvOptions = (delimiter: string) => ({
+  delimiter,
+  quote: '"',
+  // csv-parse locks onto the first record delimiter it sees; files mix them (Excel's Alt+Enter, hand edits).
+  record_delimiter: ['\r\n', '\n', '\r'],
+  relax_quotes: true,
+  relax_column_count: true,
+  skip_empty_lines: false,
+  bom: false,
+  max_record_size: MAX_RECORD_BYTES,
+});
+
+/** Line breaks inside the cells of one record (only quoted cells can hold them). */
+function breaksIn(cells: string[]): number {
+  let n = 0;
+  for (const c of cells) {
+    if (c.indexOf('\n') < 0 && c.indexOf('\r') < 0) continue;
+    for (let i = 0; i < c.length; i++) {
+      const ch = c.charCodeAt(i);
+      if (ch === 10) n++;
+      else if (ch === 13) {
+        n++;
+        if (c.charCodeAt(i + 1) === 10) i++;
+      }
+    }
+  }
+  return n;
+}
+
+function hasExtra(cells: string[], width: number): boolean {
+  for (let i = width; i < cells.length; i++) if (cells[i] !== '') return true;
+  return false;
+}
+
+function readError(err: unknown, line: number, delimiter: string | null): MailroomError {
+  if (err instanceof MailroomError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'CSV_QUOTE_NOT_CLOSED' || code === 'CSV_MAX_RECORD_SIZE') {
+    return new MailroomError(
+      'IMPORT_FILE',
+      `The row starting at line ${line} opens a quote (") that is never closed, so the rest of the file would be one cell. Fix that line in a spreadsheet program or text editor and import again.`,
+    );
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e.code && /^E[A-Z]+$/.test(e.code)) {
+    return new MailroomError('IMPORT_FILE', `The file could not be read (${e.code}). Check that it is still there.`);
+  }
+  return new MailroomError(
+    'IMPORT_FILE',
+    `The file could not be read as ${delimiterName(delimiter)}-separated text near line ${line}: ${e.message ?? String(err)}`,
+  );
+}
+
+function openCsv(
+  file: string,
+  size: number,
+  encoding: string,
+  dataStart: number,
+  headText: string,
+  delimiter: string,
+  sepLine: boolean,
+  notes: string[],
+): Source {
+  let headerCells: string[];
+  try {
+    const first = parseSync(headText, { ...csvOptions(delimiter), to: sepLine ? 2 : 1 }) as string[][];
+    headerCells = (sepLine ? first[1] : first[0]) ?? [];
+  } catch (err) {
+    throw readError(err, sepLine ? 2 : 1, delimiter);
+  }
+  const header = headerCells.map((h) => h.trim());
+  const recognised = recogniseHeader(header);
+  if (recognised) notes.push(`Recognised ${RECOGNISED_LABELS[recognised] ?? recognised}.`);
+  const width = header.length;
+  const skipRecords = sepLine ? 2 : 1;
+  let bytes = 0;
+
+  return {
+    layout: layoutOf('csv', encoding, delimiter, recognised),
+    header,
+    notes,
+    size,
+    bytesRead: () => bytes,
+    async *records() {
+      bytes = dataStart;
+      const text = textStream(file, dataStart, encoding, (n) => {
+        bytes += n;
+      });
+      const parser = parseStream(csvOptions(delimiter));
+      text.on('error', (err) => parser.destroy(err));
+      text.pipe(parser);
+      let line = 1;
+      let seen = 0;
+      let record = 0;
+      try {
+        for await (const cells of parser as AsyncIterable<string[]>) {
+          const start = line;
+          line += 1 + breaksIn(cells);
+          seen++;
+          if (seen <= skipRecords) continue; // the sep= line and the header (lines still counted)
+          record++;
+          yield { record, line: start, cells, extra: hasExtra(cells, width) };
+        }
+      } catch (err) {
+        throw readError(err, line, delimiter);
+      } finally {
+        text.unpipe(parser);
+        text.destroy();
+        parser.destroy();
+      }
+    },
+  };
+}
+
+function openLines(
+  file: string,
+  size: number,
+  encoding: string,
+  dataStart: number,
+  headText: string,
+  notes: string[],
+): Source {
+  // One address per line. A first line without an @ is a header ("email", "Adresse").
+  const firstLine = /^[^\r\n]*/.exec(headText)![0].trim();
+  const hasHeader = firstLine !== '' && !firstLine.includes('@');
+  const header = [hasHeader ? firstLine : 'Email'];
+  notes.push('The file has one value per line; each line is read as one address.');
+  let bytes = 0;
+  return {
+    layout: layoutOf('lines', encoding, null, null),
+    header,
+    notes,
+    size,
+    bytesRead: () => bytes,
+    async *records() {
+      bytes = dataStart;
+      const text = textStream(file, dataStart, encoding, (n) => {
+        bytes += n;
+      });
+      text.setEncoding('utf8');
+      const rl = readline.createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
+      let line = 0;
+      let record = 0;
+      try {
+        for await (const raw of rl) {
+          line++;
+          if (line === 1 && hasHeader) continue;
+          record++;
+          yield { record, line, cells: [raw], extra: false };
+        }
+      } catch (err) {
+        throw readError(err, line, null);
+      } finally {
+        rl.close();
+        text.destroy();
+      }
+    },
+  };
+}
+
+async function openVcard(
+  file: string,
+  size: number,
+  encoding: string,
+  dataStart: number,
+  notes: string[],
+): Promise<Source> {
+  if (size > 200 * 1024 * 1024) {
+    throw new MailroomError(
+      'IMPORT_FILE',
+      'This vCard file is larger than 200 MB. Export the contacts as CSV instead, or in smaller parts.',
+    );
+  }
+  const bytes = (await fs.promises.readFile(file)).subarray(dataStart);
+  const d = makeDecoder(encoding);
+  const text = d.write(bytes) + d.end();
+  const read = readVcard(text);
+  notes.push(`Recognised ${RECOGNISED_LABELS.vcard}: ${read.cards} cards.`, ...read.notes);
+  const header = [...VCARD_HEADER];
+  return {
+    layout: layoutOf('vcard', encoding, null, 'vcard'),
+    header,
+    notes,
+    size,
+    bytesRead: () => size,
+    async *records() {
+      let record = 0;
+      for (const r of read.rows) {
+        record++;
+        yield { record, line: r.line, cells: r.cells, extra: false };
+      }
+    },
+  };
+}
+
+export const PREVIEW_ROWS = 20;
+const SAMPLE_RECORDS = 200;
+const SAMPLES_PER_COLUMN = 3;
+
+/** What the wizard shows after a file is chosen: layout, columns with samples, first rows, proposed mapping. */
+export async function previewSource(file: string, opts: OpenOptions = {}): Promise<ImportPreview> {
+  const src = await openSource(file, opts);
+  const rows: string[][] = [];
+  const samples: string[][] = src.header.map(() => []);
+  let seen = 0;
+  for await (const r of src.records()) {
+    if (rows.length < PREVIEW_ROWS) rows.push(r.cells);
+    r.cells.forEach((c, i) => {
+      const v = c.trim();
+      if (i < samples.length && v !== '' && samples[i]!.length < SAMPLES_PER_COLUMN) samples[i]!.push(v);
+    });
+    if (++seen >= SAMPLE_RECORDS) break;
+  }
+  const mapping = autoMap(src.header);
+  const notes = [...src.notes];
+  if (mapping.email === undefined) {
+    notes.push('No column was recognised as the email address: choose it in the mapping.');
+  }
+  return {
+    fileName: path.basename(file),
+    fileSize: src.size,
+    layout: src.layout,
+    columns: src.header.map((name, index) => ({
+      index,
+      name,
+      field: targetOfColumn(mapping, index),
+      samples: samples[index] ?? [],
+    })),
+    rows,
+    mapping,
+    notes,
+  };
+}
+
+/** Reads every record into memory (tests and small files only). */
+export async function readAll(file: string, opts: OpenOptions = {}): Promise<{ source: Source; rows: SourceRecord[] }> {
+  const source = await openSource(file, opts);
+  const rows: SourceRecord[] = [];
+  for await (const r of source.records()) rows.push(r);
+  return { source, rows };
+}

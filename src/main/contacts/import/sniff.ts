@@ -1,0 +1,111 @@
+// How a decoded contacts file is laid out: vCard, one address per line, or delimited text
+// with , ; TAB or |. Papa Parse's guess (lowest field-count variance over the first rows)
+// works on the files people have; csv-parse 7's own `delimiter_auto` picks letters and
+// throws on accented text, so the guess is made here, quote-aware, over whole records.
+
+export const DELIMITER_CHOICES = [',', ';', '\t', '|'] as const;
+
+export interface SniffResult {
+  format: 'csv' | 'vcard' | 'lines';
+  /** null for vCard and one-address-per-line files. */
+  delimiter: string | null;
+  /** The file starts with a `sep=X` line (Excel's hint): skip that line. */
+  sepLine: boolean;
+  notes: string[];
+}
+
+/** Names a delimiter for people: "comma", "semicolon", "tab", "vertical bar". */
+export function delimiterName(d: string | null): string {
+  if (d === null) return 'none';
+  return { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'vertical bar' }[d] ?? JSON.stringify(d);
+}
+
+/** Accepts `,` `;` `|` and TAB written as a tab, `\t`, `tab` or `TAB`; null when not one of them. */
+export function parseDelimiterOption(d: string): string | null {
+  const t = d.toLowerCase();
+  if (t === '\t' || t === '\\t' || t === 'tab') return '\t';
+  if (t === 'comma') return ',';
+  if (t === 'semicolon') return ';';
+  if (t === 'pipe') return '|';
+  return (DELIMITER_CHOICES as readonly string[]).includes(d) ? d : null;
+}
+
+const SEP_LINE = /^sep=(.)(\r\n|\n|\r|$)/i;
+
+/**
+ * Looks at the decoded start of a file (no BOM). `complete` says `head` is the whole file
+ * (its last record is then not cut short).
+ */
+export function sniff(head: string, complete: boolean): SniffResult {
+  const notes: string[] = [];
+  const firstLine = head.slice(0, 2000).replace(/^[\s\uFEFF]+/, '');
+  if (/^BEGIN:VCARD\b/i.test(firstLine)) return { format: 'vcard', delimiter: null, sepLine: false, notes };
+
+  const sep = SEP_LINE.exec(head);
+  if (sep) {
+    notes.push(
+      `The first line "sep=${sep[1] === '\t' ? 'TAB' : sep[1]}" tells spreadsheet programs the separator; it is not a contact and was skipped.`,
+    );
+    return { format: 'csv', delimiter: sep[1]!, sepLine: true, notes };
+  }
+
+  let best: { d: string; score: number; fields: number } | null = null;
+  for (const d of DELIMITER_CHOICES) {
+    const counts = fieldCounts(head, d, complete, 50);
+    if (counts.length === 0 || counts[0]! < 2) continue;
+    const header = counts[0]!;
+    const rest = counts.slice(1);
+    // Rows with the header's field count, or fewer (spreadsheets drop trailing empty cells):
+    // a wrong delimiter inside names gives counts that vary.
+    const same = rest.filter((c) => c === header).length;
+    const score = rest.length === 0 ? 1 : same / rest.length;
+    if (!best || score > best.score + 1e-9 || (Math.abs(score - best.score) < 1e-9 && header > best.fields)) {
+      best = { d, score, fields: header };
+    }
+  }
+  if (best) return { format: 'csv', delimiter: best.d, sepLine: false, notes };
+  return { format: 'lines', delimiter: null, sepLine: false, notes };
+}
+
+/** Field counts of the first `max` records split on `d`, honouring double quotes. */
+export function fieldCounts(text: string, d: string, complete: boolean, max: number): number[] {
+  const counts: number[] = [];
+  let fields = 1;
+  let quoted = false;
+  let atFieldStart = true;
+  let lineHasContent = false;
+  for (let i = 0; i < text.length && counts.length < max; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') i++;
+        else quoted = false;
+      }
+      continue;
+    }
+    if (c === '"' && atFieldStart) {
+      quoted = true;
+      atFieldStart = false;
+      lineHasContent = true;
+      continue;
+    }
+    if (c === d) {
+      fields++;
+      atFieldStart = true;
+      lineHasContent = true;
+      continue;
+    }
+    if (c === '\r' || c === '\n') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      if (lineHasContent) counts.push(fields);
+      fields = 1;
+      atFieldStart = true;
+      lineHasContent = false;
+      continue;
+    }
+    atFieldStart = false;
+    lineHasContent = true;
+  }
+  if (complete && lineHasContent && !quoted && counts.length < max) counts.push(fields);
+  return counts;
+}
