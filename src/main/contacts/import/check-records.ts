@@ -1,6 +1,6 @@
 import type { FieldType, ImportMapping, ImportProblem } from '../../../shared/domain/contacts.ts';
 import { checkAddress } from '../address.ts';
-import { cellWarnings, parseDate, parseNumber, splitMulti } from './cells.ts';
+import { cellWarnings, isEmptyDate, parseDate, parseNumber, splitMulti } from './cells.ts';
 import { CUSTOM_FIELD_PREFIX } from './job-types.ts';
 
 // One record of the file becomes one row to stage, or a problem that says why not.
@@ -12,8 +12,8 @@ export interface SourceRecord {
   /** 1-based line where the record starts. */
   line: number;
   cells: string[];
-  /** Cells past the header's columns (or how many of them are not empty). */
-  extra?: unknown;
+  /** More non-empty fields than the header: the row's columns cannot be trusted. */
+  extra: boolean;
 }
 
 /** What gets staged for one valid, first-seen address. */
@@ -55,7 +55,11 @@ const CONSENT_COLUMNS: Record<string, string> = {
 
 const NO = /^(no|n|false|0|nein|non|unsubscribed|not_subscribed)$/i;
 
-export function recordChecker(mapping: ImportMapping, fieldTypes: Record<string, FieldType>): RecordChecker {
+export function recordChecker(
+  mapping: ImportMapping,
+  fieldTypes: Record<string, FieldType>,
+  headerLength: number,
+): RecordChecker {
   const emailCol = mapping.email;
   const col = (name: string) => mapping[name];
   const firstCol = col('first_name');
@@ -71,6 +75,9 @@ export function recordChecker(mapping: ImportMapping, fieldTypes: Record<string,
   const consent = Object.entries(mapping)
     .filter(([f]) => f in CONSENT_COLUMNS)
     .map(([f, c]) => ({ name: CONSENT_COLUMNS[f] as string, col: c, field: f }));
+  const kinds: ('name' | 'email' | 'other')[] = [];
+  if (emailCol !== undefined) kinds[emailCol] = 'email';
+  for (const c of [firstCol, lastCol]) if (c !== undefined) kinds[c] = 'name';
   const seen = new Map<string, number>();
   const problems: ImportProblem[] = [];
   const counts = { records: 0, blank: 0, skipped: 0, declined: 0 };
@@ -87,14 +94,16 @@ export function recordChecker(mapping: ImportMapping, fieldTypes: Record<string,
       counts.blank++;
       return null;
     }
-    const extra = extraCount(rec.extra);
-    if (extra > 0) {
+    if (rec.extra) {
+      const extra = cells.slice(headerLength).filter((c) => c.trim() !== '').length;
       counts.skipped++;
       problem(
         rec,
         'malformed',
         cells.join(', ').slice(0, 200),
-        `This row has ${extra} more filled cell${extra === 1 ? '' : 's'} than the header has columns, so its columns cannot be trusted: left out.`,
+        extra > 0
+          ? `This row has ${extra} more filled cell${extra === 1 ? '' : 's'} than the header has columns, so its columns cannot be trusted: left out.`
+          : 'This row has more filled cells than the header has columns, so its columns cannot be trusted: left out.',
       );
       return null;
     }
@@ -128,7 +137,9 @@ export function recordChecker(mapping: ImportMapping, fieldTypes: Record<string,
     for (let c = 0; c < cells.length; c++) {
       const cell = cells[c] as string;
       if (cell === '') continue;
-      for (const w of cellWarnings(cell)) problem(rec, 'warning', cell.slice(0, 200), `Column ${c + 1}: ${w}`);
+      for (const w of cellWarnings(cell, kinds[c] ?? 'other')) {
+        problem(rec, 'warning', cell.slice(0, 200), `Column ${c + 1}: ${w.reason}.`);
+      }
     }
 
     let fields: Record<string, string | number> | null = null;
@@ -137,7 +148,12 @@ export function recordChecker(mapping: ImportMapping, fieldTypes: Record<string,
       if (v === '') continue;
       let value: string | number | null = v;
       if (f.type === 'number') value = parseNumber(v);
-      else if (f.type === 'date') value = parseDate(v);
+      else if (f.type === 'date') {
+        if (isEmptyDate(v)) continue;
+        const d = parseDate(v);
+        if (d?.ambiguous) problem(rec, 'warning', v, `The date for the field ${f.key}: ${d.ambiguous}`);
+        value = d?.date ?? null;
+      }
       if (value === null) {
         problem(rec, 'warning', v, `"${v}" is not a ${f.type} for the field ${f.key}: that field is left empty.`);
         continue;
@@ -178,9 +194,4 @@ export function recordChecker(mapping: ImportMapping, fieldTypes: Record<string,
   }
 
   return { check, problems, counts };
-}
-
-function extraCount(extra: unknown): number {
-  if (Array.isArray(extra)) return extra.filter((c) => typeof c === 'string' && c.trim() !== '').length;
-  return typeof extra === 'number' && extra > 0 ? extra : 0;
 }

@@ -41,7 +41,7 @@ export async function runImport(
     }
   }
   const fieldTypes = resolveFieldTypes(db, mapping, job.fieldTypes);
-  const checker = recordChecker(mapping, fieldTypes);
+  const checker = recordChecker(mapping, fieldTypes, source.header.length);
   createStage(db);
   let last = 0;
   const report = (phase: ImportProgress['phase'], force = false) => {
