@@ -137,6 +137,7 @@ export class Utf8Checker {
     if (!this.ok) return false;
     const b = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
     const whole = trimIncompleteUtf8(b);
+    // Copied: the caller may reuse its buffer for the next chunk.
     this.carry = Buffer.from(b.subarray(whole.length));
     if (!isUtf8(whole)) this.ok = false;
     return this.ok;
