@@ -10,6 +10,7 @@ import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { hostPort, mailProgramHost } from '../relay/relay-address.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
 import * as backups from './backup-commands.ts';
+import * as contacts from './contacts-commands.ts';
 import * as delivery from './delivery-commands.ts';
 import { dns } from './dns-commands.ts';
 import type { CliOptions } from './main.ts';
@@ -59,6 +60,14 @@ export async function runCommand(words: string[], opts: CliOptions): Promise<num
     case 'restore':
       // Into an empty or new folder: no engine may open it first.
       return backups.restore(resolveDataDir(opts['data-dir']), secretStoreOf(opts), out, sub ? [sub, ...rest] : rest);
+    case 'lists':
+      return withEngine(opts, (engine) => contacts.lists(engine, out, sub, rest));
+    case 'contacts':
+      return withEngine(opts, (engine) => contacts.contacts(engine, out, sub, rest, opts));
+    case 'suppressions':
+      return withEngine(opts, (engine) => contacts.suppressions(engine, out, sub, rest, opts));
+    case 'segments':
+      return withEngine(opts, (engine) => contacts.segments(engine, out, sub, rest, opts));
     default:
       return usage(`Unknown command "${command}".`);
   }

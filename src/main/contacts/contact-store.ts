@@ -13,6 +13,7 @@ import { fieldMap, mergeFieldValues } from './fields.ts';
 import { getList } from './lists.ts';
 import { hashSuppression, type SuppressionRow } from './suppressions.ts';
 import { ensureTag } from './tags.ts';
+import { sentence } from './text.ts';
 
 // One contact at a time: add by hand, edit, read with everything the drawer shows, and
 // erase. The address is kept as typed; the key (contact.address_key) deduplicates.
@@ -25,7 +26,7 @@ function checked(raw: string): { address: string; key: string } {
   if (!r.ok)
     throw new MailroomError(
       'ADDRESS_INVALID',
-      `"${raw.trim()}" is not an email address Mailroom can send to: ${r.reason}.`,
+      `"${raw.trim()}" is not an email address Mailroom can send to. ${sentence(r.reason)}`,
     );
   return { address: r.address, key: r.key };
 }
@@ -38,7 +39,7 @@ function refuseErased(db: Db, address: string, key: string): void {
   if (erased) {
     throw new MailroomError(
       'ADDRESS_ERASED',
-      `${address} belonged to a contact who was deleted (erased); Mailroom keeps a hash of it on the do-not-send list (${erased.reason}) so it cannot come back by mistake. If this person asked to be added again, lift it first: mailroom suppressions remove ${address} --reason "why".`,
+      `${address} belonged to a contact who was deleted (erased); Mailroom keeps a hash of it on the do-not-send list (${erased.reason}) so it cannot come back by mistake. If this person asked to be added again, lift it first with the reason (in Suppressions, or: mailroom suppressions remove ${address} --reason "...").`,
     );
   }
 }

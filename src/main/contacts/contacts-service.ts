@@ -19,6 +19,7 @@ import { addContact, type ContactPatch, contactIdOf, getContact, updateContact }
 import { type ContactExportSource, exportContacts, exportSuppressions } from './contacts-csv.ts';
 import * as fields from './fields.ts';
 import * as lists from './lists.ts';
+import { parseSegmentText } from './segment-syntax.ts';
 import * as segments from './segments.ts';
 import * as suppressions from './suppressions.ts';
 import { listTags, type TagSummary } from './tags.ts';
@@ -137,6 +138,10 @@ export class ContactsService {
   }
   removeSegment(id: number): SegmentSummary {
     return segments.removeSegment(this.db, id);
+  }
+  /** A definition from JSON or the short syntax ("city is Lyon and tag vip"); checked by createSegment/countSegment. */
+  segmentFromText(text: string): unknown {
+    return parseSegmentText(this.db, text);
   }
   /** The live count of a definition, saved or not. */
   countSegment(definition: unknown): number {

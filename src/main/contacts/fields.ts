@@ -129,7 +129,7 @@ export function mergeFieldValues(
       const keys = [...fields.keys()];
       throw new MailroomError(
         'NOT_FOUND',
-        `There is no custom field "${key}". ${keys.length ? `Known fields: ${keys.join(', ')}.` : 'There are no custom fields yet.'} Create it first (mailroom contacts add … --field only fills fields that exist).`,
+        `There is no custom field "${key}". ${keys.length ? `Known fields: ${keys.join(', ')}.` : 'There are no custom fields yet.'} Custom fields are created by an import or in the window's Fields; a value is only given to a field that exists.`,
       );
     }
     const v = checkFieldValue(f, value);

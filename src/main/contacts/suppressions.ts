@@ -4,6 +4,7 @@ import { SUPPRESSION_REASONS, type Suppression, type SuppressionReason } from '.
 import { MailroomError } from '../../shared/errors.ts';
 import type { Db } from '../db/connection.ts';
 import { checkAddress, suppressionHashKey } from './address.ts';
+import { sentence } from './text.ts';
 
 // The do-not-send list: one row per normalised address (or its hash once the contact was
 // erased), separate from contacts so it outlives them. Rows are only ever added by
@@ -20,7 +21,10 @@ const COLUMNS = 'key, address, reason, source, detail, at';
 export function keyOf(address: string): { address: string; key: string } {
   const r = checkAddress(address);
   if (!r.ok) {
-    throw new MailroomError('ADDRESS_INVALID', `"${address.trim()}" is not an email address: ${r.reason}.`);
+    throw new MailroomError(
+      'ADDRESS_INVALID',
+      `"${address.trim()}" is not an email address Mailroom can send to. ${sentence(r.reason)}`,
+    );
   }
   return { address: r.address, key: r.key };
 }
