@@ -10,6 +10,7 @@ import { ensureRelayCredentials } from '../relay/credentials.ts';
 import { hostPort, mailProgramHost } from '../relay/relay-address.ts';
 import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-store.ts';
 import * as backups from './backup-commands.ts';
+import * as contacts from './contacts-commands.ts';
 import * as delivery from './delivery-commands.ts';
 import { dns } from './dns-commands.ts';
 import * as imports from './import-commands.ts';
@@ -60,14 +61,18 @@ export async function runCommand(words: string[], opts: CliOptions): Promise<num
     case 'restore':
       // Into an empty or new folder: no engine may open it first.
       return backups.restore(resolveDataDir(opts['data-dir']), secretStoreOf(opts), out, sub ? [sub, ...rest] : rest);
+    case 'lists':
+      return withEngine(opts, (engine) => contacts.lists(engine, out, sub, rest));
     case 'contacts':
       if (sub === 'import') return withEngine(opts, (engine) => imports.contactsImport(engine, out, rest, opts));
       if (sub === 'imports') return withEngine(opts, (engine) => imports.importsList(engine, out));
       if (sub === 'undo-import') return withEngine(opts, (engine) => imports.undoLastImport(engine, out, rest));
-      return usage(`Unknown command "contacts ${sub ?? ''}".`);
+      return withEngine(opts, (engine) => contacts.contacts(engine, out, sub, rest, opts));
     case 'suppressions':
       if (sub === 'import') return withEngine(opts, (engine) => imports.suppressionsImport(engine, out, rest, opts));
-      return usage(`Unknown command "suppressions ${sub ?? ''}".`);
+      return withEngine(opts, (engine) => contacts.suppressions(engine, out, sub, rest, opts));
+    case 'segments':
+      return withEngine(opts, (engine) => contacts.segments(engine, out, sub, rest, opts));
     default:
       return usage(`Unknown command "${command}".`);
   }

@@ -47,6 +47,21 @@ Commands:
   contacts undo-import [ID]          undo an import (the last one when no ID is given)
   suppressions import FILE [--reason R] [--dry-run]
                                      add every address of the file to the suppressions
+  lists list | add NAME | rename NAME NEW-NAME | remove NAME
+                                     your lists (removing one keeps its people and suppressions)
+  contacts list [--list NAME] [--tag T] [--search S] [--suppressed] [--segment NAME] [--limit N]
+                                     contacts, newest first
+  contacts show ADDRESS              one contact: lists, tags, fields, consent, suppression, deliveries
+  contacts add ADDRESS [--first-name F] [--last-name L] [--company C] [--list NAME] [--tag T]...
+               [--field key=value]... [--basis TEXT]
+  contacts remove ADDRESS...         erase contacts; a hash of each address stays on the
+                                     do-not-send list so no import brings it back
+  contacts export FILE [--list NAME | --segment NAME]
+                                     CSV (UTF-8, opens in Excel) with lists, tags, fields, consent
+  suppressions list | add ADDRESS [--reason R] | remove ADDRESS --reason TEXT | export FILE
+                                     the do-not-send list; removing needs a stated reason
+  segments add NAME --where "city is Lyon and tag vip" | list | count NAME
+                                     saved filters with a live count (--where also takes JSON)
 
 Options:
   --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)
@@ -113,6 +128,14 @@ function parse(argv: string[]) {
       basis: { type: 'string' },
       tag: { type: 'string', multiple: true },
       reason: { type: 'string' },
+      search: { type: 'string' },
+      suppressed: { type: 'boolean', default: false },
+      segment: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+      company: { type: 'string' },
+      field: { type: 'string', multiple: true },
+      where: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

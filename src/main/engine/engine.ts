@@ -7,6 +7,7 @@ import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
 import type { Settings } from '../../shared/domain/settings.ts';
 import { createBackup } from '../backup/backup.ts';
 import { ImportService } from '../contacts/import/import-service.ts';
+import { ContactsService } from '../contacts/contacts-service.ts';
 import type { Db } from '../db/connection.ts';
 import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts';
 import { MessageLoader } from '../delivery/outgoing-message.ts';
@@ -70,6 +71,8 @@ export class Engine {
   readonly loginBlocks: LoginBlocks;
   /** Contact imports: preview, run on a worker thread, cancel, report, undo. */
   readonly imports: ImportService;
+  /** Contacts, lists, tags, fields, segments, suppressions and export. */
+  readonly contacts: ContactsService;
   /** Removes old message bodies and log rows; runs on its own only while this process runs the engine. */
   readonly retention: RetentionCleaner;
   readonly log: Logger;
@@ -97,6 +100,7 @@ export class Engine {
     this.pauses = new RoutePauses(this.db);
     this.loginBlocks = new LoginBlocks(this.db);
     this.imports = new ImportService(this.db, this.paths.database);
+    this.contacts = new ContactsService(this.db);
     this.retention = new RetentionCleaner({
       db: this.db,
       dataDir: this.paths.dataDir,

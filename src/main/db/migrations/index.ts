@@ -6,6 +6,7 @@ import { sql as recordsShown } from './005_records_shown.ts';
 import { sql as relayGuard } from './006_relay_guard.ts';
 import { sql as retention } from './007_retention.ts';
 import { sql as contacts } from './008_contacts.ts';
+import { sql as contactIndexes } from './009_contact_indexes.ts';
 
 export interface Migration {
   name: string;
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '006_relay_guard', sql: relayGuard },
   { name: '007_retention', sql: retention },
   { name: '008_contacts', sql: contacts },
+  { name: '009_contact_indexes', sql: contactIndexes },
 ];

@@ -1,0 +1,233 @@
+import { type ContactFilter, contactFilterSchema } from '../../shared/domain/contacts.ts';
+import { MailroomError } from '../../shared/errors.ts';
+import type { Db } from '../db/connection.ts';
+import { Params, parseDefinition, segmentWhere } from './segment-sql.ts';
+
+// How the contacts page, the bulk actions and the export find the contacts a filter
+// matches, newest first (by id), a page at a time: keyset on the id, never OFFSET, so a
+// page costs the same with 1,000,000 contacts as with 10.
+//
+// Each filter is a row check over `c` (filterTerms). Some also have an index that hands
+// over candidates (an "atom"): a list or a tag (list_members / contact_tags hold
+// (list_id|tag_id, contact_id), so they give ids in id order), the text (prefix ranges
+// on address_key, first_name, last_name; unordered) and "suppressed" (the suppressions
+// table joined on the key; unordered). choosePlan counts each atom up to the cap: when
+// one is small, its matches are collected whole (exact total, pages cut from that list);
+// otherwise the page walks the smallest ordered index (or the table by id), checking
+// the rest, and stops after a page. Indexes: migrations 008 and 009.
+
+export interface Tuning {
+  /** Matches counted exactly up to this many, then "more than". */
+  countCap: number;
+}
+export const DEFAULT_TUNING: Tuning = { countCap: 10_000 };
+
+/** The filter as SQL sees it. */
+export interface Filters {
+  /** Lower-cased words; each must start the address, the first name or the last name. */
+  words: string[];
+  listId: number | null;
+  status: string | null;
+  tagId: number | null;
+  suppressed: boolean | null;
+  segmentId: number | null;
+}
+
+export function normaliseFilter(filter: ContactFilter = {}): Filters {
+  const r = contactFilterSchema.safeParse(filter);
+  if (!r.success) throw new MailroomError('VALIDATION', `The filter is not valid: ${r.error.issues[0]?.message}.`);
+  const f = r.data;
+  const words = (f.text ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5);
+  return {
+    words,
+    listId: f.listId ?? null,
+    status: f.listId !== undefined ? (f.status ?? null) : null,
+    tagId: f.tagId ?? null,
+    suppressed: f.suppressed ?? null,
+    segmentId: f.segmentId ?? null,
+  };
+}
+
+export const isEmptyFilter = (f: Filters) =>
+  !f.words.length && f.listId === null && f.tagId === null && f.suppressed === null && f.segmentId === null;
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** The upper end of a prefix range: every string that starts with the prefix sorts below it. */
+const upper = (s: string) => `${s}\u{10FFFF}`;
+
+/** The row checks for the whole filter, over contacts `c`. */
+export function filterTerms(db: Db, f: Filters, p: Params): string[] {
+  const terms: string[] = [];
+  for (const w of f.words) {
+    const like = p.add(`${escapeLike(w)}%`);
+    terms.push(
+      `(c.address_key LIKE ${like} ESCAPE '\\' OR c.first_name LIKE ${like} ESCAPE '\\' OR c.last_name LIKE ${like} ESCAPE '\\')`,
+    );
+  }
+  if (f.listId !== null) {
+    terms.push(
+      `EXISTS (SELECT 1 FROM list_members fm WHERE fm.list_id = ${p.add(f.listId)} AND fm.contact_id = c.id${f.status ? ` AND fm.status = ${p.add(f.status)}` : ''})`,
+    );
+  }
+  if (f.tagId !== null) {
+    terms.push(`EXISTS (SELECT 1 FROM contact_tags ft WHERE ft.tag_id = ${p.add(f.tagId)} AND ft.contact_id = c.id)`);
+  }
+  if (f.suppressed !== null) {
+    terms.push(`${f.suppressed ? '' : 'NOT '}EXISTS (SELECT 1 FROM suppressions fs WHERE fs.key = c.address_key)`);
+  }
+  if (f.segmentId !== null) {
+    const def = db.prepare('SELECT definition FROM segments WHERE id = ?').pluck().get(f.segmentId) as
+      | string
+      | undefined;
+    if (def === undefined)
+      throw new MailroomError('NOT_FOUND', `There is no segment #${f.segmentId}; it may have been deleted.`);
+    terms.push(segmentWhere(db, parseDefinition(JSON.parse(def)), p));
+  }
+  return terms;
+}
+
+export const where = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
+
+type Atom = 'list' | 'tag' | 'text' | 'suppressed';
+
+/** The ids one atom's index hands over (a subquery selecting `id`), unordered or in id order. */
+function atomSource(f: Filters, atom: Atom, p: Params): string {
+  switch (atom) {
+    case 'list':
+      return f.status
+        ? `SELECT contact_id AS id FROM list_members WHERE list_id = ${p.add(f.listId)} AND status = ${p.add(f.status)}`
+        : `SELECT contact_id AS id FROM list_members WHERE list_id = ${p.add(f.listId)}`;
+    case 'tag':
+      return `SELECT contact_id AS id FROM contact_tags WHERE tag_id = ${p.add(f.tagId)}`;
+    case 'text': {
+      // The longest word narrows most. Names compare without case (their indexes are NOCASE).
+      const w = [...f.words].sort((a, b) => b.length - a.length)[0] as string;
+      const lo = p.add(w);
+      const hi = p.add(upper(w));
+      return `SELECT id FROM contacts WHERE address_key >= ${lo} AND address_key < ${hi}
+        UNION SELECT id FROM contacts WHERE first_name COLLATE NOCASE >= ${lo} AND first_name COLLATE NOCASE < ${hi}
+        UNION SELECT id FROM contacts WHERE last_name COLLATE NOCASE >= ${lo} AND last_name COLLATE NOCASE < ${hi}`;
+    }
+    case 'suppressed':
+      return 'SELECT c2.id AS id FROM suppressions s2 JOIN contacts c2 ON c2.address_key = s2.key WHERE s2.address IS NOT NULL';
+  }
+}
+
+function atomsOf(f: Filters): Atom[] {
+  const atoms: Atom[] = [];
+  if (f.listId !== null) atoms.push('list');
+  if (f.tagId !== null) atoms.push('tag');
+  if (f.words.length) atoms.push('text');
+  if (f.suppressed === true) atoms.push('suppressed');
+  return atoms;
+}
+
+export type Driver = { kind: 'walk' } | { kind: 'ordered'; atom: 'list' | 'tag' } | { kind: 'ids'; ids: number[] };
+
+export interface Plan {
+  f: Filters;
+  driver: Driver;
+  total: { count: number; capped: boolean };
+}
+
+function countUpTo(db: Db, sql: string, params: Record<string, unknown>, cap: number): number {
+  return db
+    .prepare(`SELECT count(*) FROM (${sql} LIMIT ${cap + 1})`)
+    .pluck()
+    .get(params) as number;
+}
+
+export function choosePlan(db: Db, f: Filters, t: Tuning = DEFAULT_TUNING): Plan {
+  const cap = t.countCap;
+  if (isEmptyFilter(f)) {
+    // Every contact: the count reads the narrowest index once.
+    const count = db.prepare('SELECT count(*) FROM contacts').pluck().get() as number;
+    return { f, driver: { kind: 'walk' }, total: { count, capped: false } };
+  }
+  const atoms = atomsOf(f);
+  const counts = new Map<Atom, number>();
+  for (const a of atoms) {
+    const p = new Params();
+    counts.set(a, countUpTo(db, atomSource(f, a, p), p.values, cap));
+  }
+  const smallest = [...atoms].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0))[0];
+  if (smallest && (counts.get(smallest) ?? 0) <= cap) {
+    // Few candidates: check them all; the matches are the whole answer.
+    const p = new Params();
+    const src = atomSource(f, smallest, p);
+    const ids = db
+      .prepare(`SELECT c.id FROM (${src}) src CROSS JOIN contacts c ON c.id = src.id ${where(filterTerms(db, f, p))}`)
+      .pluck()
+      .all(p.values) as number[];
+    ids.sort((a, b) => b - a);
+    return { f, driver: { kind: 'ids', ids }, total: { count: ids.length, capped: false } };
+  }
+  const ordered = atoms.filter((a): a is 'list' | 'tag' => a === 'list' || a === 'tag');
+  ordered.sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
+  const driver: Driver = ordered[0] ? { kind: 'ordered', atom: ordered[0] } : { kind: 'walk' };
+  const p = new Params();
+  const { from, terms } = driverFrom(db, f, driver, p);
+  const n = countUpTo(db, `SELECT 1 FROM ${from} ${where(terms)}`, p.values, cap);
+  return { f, driver, total: n > cap ? { count: cap, capped: true } : { count: n, capped: false } };
+}
+
+/** FROM and WHERE for an ordered driver; the id column is `k`. */
+function driverFrom(db: Db, f: Filters, driver: Driver, p: Params): { from: string; terms: string[]; k: string } {
+  if (driver.kind === 'ordered') {
+    const src = atomSource(f, driver.atom, p);
+    // The subquery is a plain index range: SQLite walks it in contact_id order.
+    return {
+      from: `(${src}) src CROSS JOIN contacts c ON c.id = src.id`,
+      terms: filterTerms(db, f, p),
+      k: 'src.id',
+    };
+  }
+  return { from: 'contacts c', terms: filterTerms(db, f, p), k: 'c.id' };
+}
+
+/**
+ * Up to `limit` matching ids after (`d` = 'a': smaller ids, the next page) or before
+ * (`d` = 'b': larger ids) `key`, in that direction's order.
+ */
+export function pageIds(db: Db, plan: Plan, key: number | null, d: 'a' | 'b', limit: number): number[] {
+  const { driver, f } = plan;
+  if (driver.kind === 'ids') {
+    const ids = driver.ids; // newest first
+    if (d === 'a') {
+      const start = key === null ? 0 : ids.findIndex((id) => id < key);
+      return start < 0 ? [] : ids.slice(start, start + limit);
+    }
+    const out: number[] = [];
+    for (let i = ids.length - 1; i >= 0 && out.length < limit; i--) {
+      const id = ids[i] as number;
+      if (key === null || id > key) out.push(id);
+    }
+    return out;
+  }
+  const p = new Params();
+  const { from, terms, k } = driverFrom(db, f, driver, p);
+  if (key !== null) terms.push(`${k} ${d === 'a' ? '<' : '>'} ${p.add(key)}`);
+  return db
+    .prepare(
+      `SELECT ${k} FROM ${from} ${where(terms)} ORDER BY ${k} ${d === 'a' ? 'DESC' : 'ASC'} LIMIT ${p.add(limit)}`,
+    )
+    .pluck()
+    .all(p.values) as number[];
+}
+
+/**
+ * Every matching id, newest first, `size` at a time (bulk actions and the export). The
+ * filter is checked at once (a bad one throws here), the pages are read as iterated.
+ */
+export function matchingIdPages(db: Db, filter: ContactFilter, size = 1000): Iterable<number[]> {
+  const plan = choosePlan(db, normaliseFilter(filter));
+  return (function* () {
+    let key: number | null = null;
+    for (;;) {
+      const ids = pageIds(db, plan, key, 'a', size);
+      if (ids.length) yield ids;
+      if (ids.length < size) return;
+      key = ids[ids.length - 1] as number;
+    }
+  })();
+}
