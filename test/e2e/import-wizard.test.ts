@@ -38,7 +38,11 @@ afterAll(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const count = (sql: string, ...args: unknown[]) => engine.db.prepare(sql).pluck().get(...args) as number;
+const count = (sql: string, ...args: unknown[]) =>
+  engine.db
+    .prepare(sql)
+    .pluck()
+    .get(...args) as number;
 const contacts = () => count('SELECT count(*) FROM contacts');
 
 describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
@@ -116,7 +120,10 @@ describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
       );
       expect(kinds).toEqual(['invalid', 'no-address', 'duplicate']);
       await page.getByTestId('problems-table').getByText('not-an-address').waitFor();
-      await page.getByTestId('problems-table').getByText(/same address as record 1/).waitFor();
+      await page
+        .getByTestId('problems-table')
+        .getByText(/same address as record 1/)
+        .waitFor();
       expect(contacts()).toBe(0);
       expect(count('SELECT count(*) FROM lists')).toBe(0);
       await app.screenshot('import-04-dry-run');
@@ -143,9 +150,7 @@ describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
         list: 'Kunden',
       });
       expect(
-        count(
-          "SELECT count(*) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = 'messe-2026'",
-        ),
+        count("SELECT count(*) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = 'messe-2026'"),
       ).toBe(3);
       expect(count("SELECT count(*) FROM contacts WHERE json_extract(fields, '$.city') = 'Paris €'")).toBe(1);
       await app.screenshot('import-05-report');
@@ -206,7 +211,11 @@ describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
       await page.getByTestId('import-progress-text').getByText(/rows/).waitFor();
       await app.screenshot('import-07-progress');
       await page.getByTestId('import-cancel').click();
-      await page.getByTestId('import-run-error').getByText(/nothing was changed/i).first().waitFor({ timeout: 60_000 });
+      await page
+        .getByTestId('import-run-error')
+        .getByText(/nothing was changed/i)
+        .first()
+        .waitFor({ timeout: 60_000 });
       await app.screenshot('import-08-cancelled');
       expect({
         contacts: contacts(),
