@@ -107,6 +107,15 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
         consent_basis: 'asked at the shop counter',
       });
       await app.screenshot('contacts-02-added');
+      // Edit by hand from the drawer.
+      await drawer.getByTestId('drawer-edit').click();
+      await page.getByTestId('edit-first-name').fill('Zoë');
+      await page.getByTestId('edit-save').click();
+      await waitFor(
+        () => count("SELECT count(*) FROM contacts WHERE first_name = 'Zoë' AND address_key = 'zoe@example.org'") === 1,
+        5000,
+        'the edit',
+      );
       await page.keyboard.press('Escape');
       await total.getByText('1–50 of 61').waitFor();
 

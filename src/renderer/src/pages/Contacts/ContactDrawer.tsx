@@ -1,9 +1,12 @@
 import { Alert, Badge, Button, Drawer, Group, Loader, ScrollArea, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import type { ContactDetail } from '../../../../shared/domain/contacts.ts';
+import type { ContactDetail, ContactField } from '../../../../shared/domain/contacts.ts';
+import { ConfirmModal } from '../../components/ConfirmModal/ConfirmModal.tsx';
 import { call } from '../../lib/ipc.ts';
+import { notifySuccess } from '../../lib/notify.ts';
 import { useLoad } from '../../lib/use-load.ts';
 import { formatDate, REASON_LABELS, STATUS_COLORS, STATUS_LABELS } from './contact-words.ts';
+import { EditContactModal } from './EditContactModal.tsx';
 import { RemoveSuppressionModal } from './RemoveSuppressionModal.tsx';
 
 /** One contact: lists, tags, fields, how they were added, why not to send to them, and mail sent to them. */
@@ -12,11 +15,13 @@ export function ContactDrawer({
   onClose,
   onChanged,
   refreshKey,
+  fields,
 }: {
   id: number | null;
   onClose: () => void;
   onChanged: () => void;
   refreshKey: number;
+  fields: ContactField[];
 }) {
   const detail = useLoad(() => (id ? call('contacts.get', { id }) : Promise.resolve(null)), [id, refreshKey]);
   const d = detail.data;
@@ -36,23 +41,54 @@ export function ContactDrawer({
         </Alert>
       )}
       {!d && !detail.error && <Loader aria-label="Loading the contact" />}
-      {d && <DrawerBody d={d} onChanged={onChanged} />}
+      {d && (
+        <DrawerBody
+          d={d}
+          fields={fields}
+          onChanged={onChanged}
+          onErased={() => {
+            onClose();
+            onChanged();
+          }}
+        />
+      )}
     </Drawer>
   );
 }
 
-function DrawerBody({ d, onChanged }: { d: ContactDetail; onChanged: () => void }) {
+function DrawerBody({
+  d,
+  fields: fieldList,
+  onChanged,
+  onErased,
+}: {
+  d: ContactDetail;
+  fields: ContactField[];
+  onChanged: () => void;
+  onErased: () => void;
+}) {
   const { contact, consent, suppression, deliveries } = d;
   const [lifting, setLifting] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [erasing, setErasing] = useState(false);
+  const labelOf = (key: string) => fieldList.find((f) => f.key === key)?.label ?? key;
   const fields = Object.entries(contact.fields);
   return (
     <Stack gap="md">
+      <Group gap="xs">
+        <Button size="xs" variant="default" onClick={() => setEditing(true)} data-testid="drawer-edit">
+          Edit
+        </Button>
+        <Button size="xs" variant="light" color="red" onClick={() => setErasing(true)} data-testid="drawer-erase">
+          Delete for good…
+        </Button>
+      </Group>
       <Table variant="vertical" withRowBorders={false} verticalSpacing={4}>
         <Table.Tbody>
           <Row label="Name" value={[contact.firstName, contact.lastName].filter(Boolean).join(' ') || '—'} />
           <Row label="Company" value={contact.company || '—'} />
           {fields.map(([k, v]) => (
-            <Row key={k} label={k} value={String(v)} />
+            <Row key={k} label={labelOf(k)} value={String(v)} />
           ))}
           <Row label="Added" value={formatDate(contact.createdAt)} />
         </Table.Tbody>
@@ -152,6 +188,32 @@ function DrawerBody({ d, onChanged }: { d: ContactDetail; onChanged: () => void 
           </Table.Tbody>
         </Table>
       )}
+      <EditContactModal
+        detail={d}
+        fields={fieldList}
+        opened={editing}
+        onClose={() => setEditing(false)}
+        onSaved={onChanged}
+      />
+      <ConfirmModal
+        opened={erasing}
+        onClose={() => setErasing(false)}
+        title={`Delete ${contact.address} for good?`}
+        confirmLabel="Delete for good"
+        confirmColor="red"
+        confirmTestId="drawer-erase-confirm"
+        onConfirm={async () => {
+          const r = await call('contacts.remove', { ids: [contact.id] });
+          notifySuccess(r.message);
+          onErased();
+        }}
+      >
+        <Text size="sm">
+          This erases the person: their name, details, tags and list places are removed for good, as a request to be
+          forgotten needs. Mailroom keeps only a scrambled fingerprint of the address on the do-not-send list, so a
+          later import cannot add them back by mistake.
+        </Text>
+      </ConfirmModal>
       {suppression?.address && (
         <RemoveSuppressionModal
           address={suppression.address}

@@ -64,12 +64,15 @@ export function ContactsTab() {
 
   return (
     <Stack gap="md">
-      <Group justify="space-between" align="flex-end">
-        <ContactFilters options={options.data} onChange={onFilter} />
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed">
+          Everyone you can write to. Click a row to see and change a person; tick rows to act on several at once.
+        </Text>
         <Button onClick={() => setAdding(true)} data-testid="contacts-add">
           Add a contact
         </Button>
       </Group>
+      <ContactFilters options={options.data} onChange={onFilter} />
       {page.error && (
         <Alert color="red" variant="light" title="The contacts could not be read" data-testid="contacts-error">
           {page.error.message}
@@ -152,7 +155,13 @@ export function ContactsTab() {
           </Button>
         </Group>
       </Group>
-      <ContactDrawer id={openId} onClose={() => setOpenId(null)} onChanged={refresh} refreshKey={refreshKey} />
+      <ContactDrawer
+        id={openId}
+        onClose={() => setOpenId(null)}
+        onChanged={refresh}
+        refreshKey={refreshKey}
+        fields={options.data?.fields ?? []}
+      />
       <AddContactModal
         opened={adding}
         options={options.data}
