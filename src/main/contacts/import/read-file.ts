@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ImportLayout, ImportPreview } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
 import { DelimitedTextReader, type TextRecord, UnclosedQuoteError } from './csv-text.ts';
-import { bomOf, checkEncodingName, detectEncoding, makeDecoder, Utf8Checker } from './decode.ts';
+import { bomOf, checkEncodingName, detectEncoding, makeDecoder, notUtf8Guess, Utf8Checker } from './decode.ts';
 import { autoMap, RECOGNISED_LABELS, recogniseHeader, targetOfColumn } from './header-map.ts';
 import { parseDelimiterOption, sniff } from './sniff.ts';
 import { readVcard, VCARD_HEADER } from './vcard.ts';
@@ -77,9 +77,9 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
   } else {
     const guess = detectEncoding(head);
     if (guess.encoding === 'utf-8' && size > head.length && !(await isUtf8File(file))) {
-      const fallback = detectEncoding(Buffer.from([0xff]));
+      const fallback = notUtf8Guess();
       encoding = fallback.encoding;
-      if (fallback.note) notes.push(fallback.note);
+      notes.push(fallback.note!);
     } else {
       encoding = guess.encoding;
       if (guess.note) notes.push(guess.note);
