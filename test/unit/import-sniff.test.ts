@@ -85,6 +85,11 @@ describe('sniff', () => {
 
   it('calls a one-column file "lines", and a vCard a vCard', () => {
     expect(sniff('a@example.com\nb@example.com\n', true)).toMatchObject({ format: 'lines', delimiter: null });
+    // A comma inside a display name on the first line does not make it a CSV file.
+    const named = 'Meier, Eva <eva@example.de>\nhans@example.de\n"Doe, J." <j@example.com>\nx@example.org\n';
+    expect(sniff(named, true)).toMatchObject({ format: 'lines', delimiter: null });
+    // A two-column file whose rows mostly have both columns is still CSV.
+    expect(sniff('Email,Name\na@example.com,A\nb@example.com\nc@example.com,C\n', true).delimiter).toBe(',');
     expect(sniff('\r\nBEGIN:VCARD\r\nVERSION:3.0\r\n', true).format).toBe('vcard');
     expect(sniff('begin:vcard\nversion:2.1\n', true).format).toBe('vcard');
   });
