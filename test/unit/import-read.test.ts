@@ -106,7 +106,10 @@ for job in json.load(sys.stdin):
     if text.lower().startswith('sep='):
         text = text.split('\\n', 1)[1]
     import io
-    out[job['name']] = [row if row else [''] for row in csv.reader(io.StringIO(text, newline=''), delimiter=job['delimiter'])]
+    rows = [row if row else [''] for row in csv.reader(io.StringIO(text, newline=''), delimiter=job['delimiter'])]
+    while rows and all(c.strip() == '' for c in rows[0]):
+        rows.pop(0)  # empty rows above the header, which the reader skips (and says so)
+    out[job['name']] = rows
 print(json.dumps(out))
 `;
     const py = JSON.parse(await runPython(script, JSON.stringify(jobs), 'csv reader'));
@@ -207,6 +210,11 @@ describe('sep= and delimiters', () => {
     expect(source.layout.delimiter).toBe(';');
     expect(source.notes.join(' ')).toMatch(/sep=;/);
     expect(rows[0]!.line).toBe(3);
+  });
+
+  it('takes the header from below empty rows, and says so', async () => {
+    const { source } = await readAll(path.join(FIXTURES, 'quirk-leading-blank.csv'));
+    expect(source.notes).toContain('The first 2 lines are empty; the column names were taken from line 3.');
   });
 
   it('takes a delimiter the user gives, in any spelling', async () => {
