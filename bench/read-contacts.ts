@@ -1,8 +1,10 @@
 // Read-only throughput of the contacts import reader (no validation, no database): how long
 // openSource + records() take over a large file, and the peak RSS.
 //
-//   node bench/read-contacts.ts [--rows 1000000] [--runs 3] [--file F] [--encoding windows-1252]
+//   node bench/read-contacts.ts [--rows 1000000] [--runs 3] [--file F] [--encoding windows-1252] [--batches]
 //
+// --batches reads with source.batches() (one await per 32 KB chunk) instead of records()
+// (one await per record).
 // Without --file it writes a temp file with bench/make-contacts-file.ts (and, with
 // --encoding other than utf-8, re-encodes it) and deletes it afterwards. Medians of --runs,
 // each run in a fresh child process so the RSS peak is that run's own.
@@ -24,6 +26,7 @@ const { values: opts } = parseArgs({
     file: { type: 'string' },
     encoding: { type: 'string', default: 'utf-8' },
     child: { type: 'boolean', default: false },
+    batches: { type: 'boolean', default: false },
   },
 });
 
@@ -33,9 +36,18 @@ if (opts.child) {
   const opened = performance.now() - t0;
   let records = 0;
   let cells = 0;
-  for await (const r of src.records()) {
-    records++;
-    cells += r.cells.length;
+  if (opts.batches) {
+    for await (const b of src.batches()) {
+      for (const r of b) {
+        records++;
+        cells += r.cells.length;
+      }
+    }
+  } else {
+    for await (const r of src.records()) {
+      records++;
+      cells += r.cells.length;
+    }
   }
   const ms = performance.now() - t0;
   const rssMb = process.resourceUsage().maxRSS / 1024;
@@ -58,7 +70,8 @@ if (!file) {
 try {
   const runs: Array<{ ms: number; rssMb: number; records: number }> = [];
   for (let i = 0; i < Number(opts.runs); i++) {
-    const r = spawnSync(process.execPath, [import.meta.filename, '--child', '--file', file], { encoding: 'utf8' });
+    const args = [import.meta.filename, '--child', '--file', file, ...(opts.batches ? ['--batches'] : [])];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
     const run = JSON.parse(r.stdout);
     runs.push(run);

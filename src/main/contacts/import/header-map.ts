@@ -95,7 +95,8 @@ const KNOWN: Record<MappingTarget, string[]> = {
   company: [
     'Company',
     'Firma',
-    'Organization Name',
+    'Organization Name', // Google
+    'Organization 1 - Name', // Google (older export)
     'Organization',
     'Organisation',
     'Default Address Company',

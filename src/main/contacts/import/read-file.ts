@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ImportLayout, ImportPreview } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
 import { DelimitedTextReader, type TextRecord, UnclosedQuoteError } from './csv-text.ts';
-import { bomOf, checkEncodingName, detectEncoding, makeDecoder, Utf8Checker } from './decode.ts';
+import { bomOf, checkEncodingName, detectEncoding, makeDecoder, notUtf8Guess, Utf8Checker } from './decode.ts';
 import { autoMap, RECOGNISED_LABELS, recogniseHeader, targetOfColumn } from './header-map.ts';
 import { parseDelimiterOption, sniff } from './sniff.ts';
 import { readVcard, VCARD_HEADER } from './vcard.ts';
@@ -77,9 +77,9 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
   } else {
     const guess = detectEncoding(head);
     if (guess.encoding === 'utf-8' && size > head.length && !(await isUtf8File(file))) {
-      const fallback = detectEncoding(Buffer.from([0xff]));
+      const fallback = notUtf8Guess();
       encoding = fallback.encoding;
-      if (fallback.note) notes.push(fallback.note);
+      notes.push(fallback.note!);
     } else {
       encoding = guess.encoding;
       if (guess.note) notes.push(guess.note);
@@ -108,7 +108,7 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
     format = 'csv';
   }
   if (format === 'lines') return openLines(file, size, encoding, dataStart, headText, notes);
-  return openCsv(file, size, encoding, dataStart, headText, delimiter!, sniffed.sepLine, notes);
+  return openCsv(file, size, encoding, dataStart, headText, delimiter!, sniffed.sepLine, complete, notes);
 }
 
 async function statSize(file: string): Promise<number> {
@@ -245,18 +245,28 @@ function openCsv(
   headText: string,
   delimiter: string,
   sepLine: boolean,
+  complete: boolean,
   notes: string[],
 ): Source {
-  const skip = sepLine ? 2 : 1; // the sep= line, then the header
   const headReader = new DelimitedTextReader(delimiter);
   let first: TextRecord[];
   try {
     first = headReader.push(headText);
-    if (first.length < skip) first.push(...headReader.end());
+    if (complete) first.push(...headReader.end());
   } catch (err) {
     throw readError(err, 1);
   }
-  const header = (first[skip - 1]?.cells ?? []).map((h) => h.trim());
+  // The header is the first record with a name in it, after the sep= line: spreadsheets
+  // often start with an empty row (or one of bare delimiters) above it.
+  let headerAt = sepLine ? 1 : 0;
+  while (headerAt < first.length - 1 && first[headerAt]!.cells.every((c) => c.trim() === '')) headerAt++;
+  if (headerAt > (sepLine ? 1 : 0)) {
+    notes.push(
+      `The first ${headerAt - (sepLine ? 1 : 0) === 1 ? 'line is' : `${headerAt - (sepLine ? 1 : 0)} lines are`} empty; the column names were taken from line ${first[headerAt]!.line}.`,
+    );
+  }
+  const skip = headerAt + 1; // records before the data: the sep= line, empty lines, the header
+  const header = (first[headerAt]?.cells ?? []).map((h) => h.trim());
   const recognised = recogniseHeader(header);
   if (recognised) notes.push(`Recognised ${RECOGNISED_LABELS[recognised] ?? recognised}.`);
   const width = header.length;
@@ -407,10 +417,10 @@ async function openVcard(
   dataStart: number,
   notes: string[],
 ): Promise<Source> {
-  if (size > 200 * 1024 * 1024) {
+  if (size > 100 * 1024 * 1024) {
     throw new MailroomError(
       'IMPORT_FILE',
-      'This vCard file is larger than 200 MB. Export the contacts as CSV instead, or in smaller parts.',
+      'This vCard file is larger than 100 MB. Export the contacts as CSV instead, or in smaller parts.',
     );
   }
   const bytes = (await fs.promises.readFile(file)).subarray(dataStart);
