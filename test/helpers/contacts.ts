@@ -39,7 +39,7 @@ export function seedContacts(db: Db, n: number): Seeded {
     const list = db.prepare('INSERT INTO lists (name, created_at, updated_at) VALUES (?, ?, ?)');
     const news = Number(list.run('Newsletter', now, now).lastInsertRowid);
     const customers = Number(list.run('Customers', now, now).lastInsertRowid);
-    const empty = Number(list.run('Empty', now, now).lastInsertRowid);
+    list.run('Empty', now, now);
     const vip = Number(db.prepare("INSERT INTO tags (name) VALUES ('vip')").run().lastInsertRowid);
     const rare = Number(db.prepare("INSERT INTO tags (name) VALUES ('rare')").run().lastInsertRowid);
     const field = db.prepare('INSERT INTO contact_fields (key, label, type, created_at) VALUES (?, ?, ?, ?)');
