@@ -64,7 +64,9 @@ export function segmentWhere(
     .map((c, i) => (i === opts.skip ? null : condition(c, fields, p, opts.id ?? 'c.id')))
     .filter((x): x is string => x !== null);
   if (!parts.length) return '1';
-  return `(${parts.join(def.match === 'all' ? ' AND ' : ' OR ')})`;
+  // A missing field value makes a comparison NULL; coalesce keeps the whole expression
+  // 0 or 1, so NOT (segment) means "not in it" (audience.ts relies on that).
+  return `coalesce(${parts.join(def.match === 'all' ? ' AND ' : ' OR ')}, 0)`;
 }
 
 function condition(c: SegmentCondition, fields: Map<string, ContactField>, p: Params, id: string): string {
