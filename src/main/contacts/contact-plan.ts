@@ -19,8 +19,13 @@ import { Params, parseDefinition, segmentWhere } from './segment-sql.ts';
 export interface Tuning {
   /** Matches counted exactly up to this many, then "more than". */
   countCap: number;
+  /**
+   * When filters combine and none is small, the count reads at most this many candidate
+   * rows; past that it is "at least" what it found (capped).
+   */
+  scanBudget: number;
 }
-export const DEFAULT_TUNING: Tuning = { countCap: 10_000 };
+export const DEFAULT_TUNING: Tuning = { countCap: 10_000, scanBudget: 10_000 };
 
 /** The filter as SQL sees it. */
 export interface Filters {
@@ -88,6 +93,9 @@ export function filterTerms(db: Db, f: Filters, p: Params): string[] {
 
 export const where = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
 
+/** The longest word narrows most. */
+const longestWord = (f: Filters) => [...f.words].sort((a, b) => b.length - a.length)[0] as string;
+
 type Atom = 'list' | 'tag' | 'text' | 'suppressed';
 
 /** The ids one atom's index hands over (a subquery selecting `id`), unordered or in id order. */
@@ -100,8 +108,8 @@ function atomSource(f: Filters, atom: Atom, p: Params): string {
     case 'tag':
       return `SELECT contact_id AS id FROM contact_tags WHERE tag_id = ${p.add(f.tagId)}`;
     case 'text': {
-      // The longest word narrows most. Names compare without case (their indexes are NOCASE).
-      const w = [...f.words].sort((a, b) => b.length - a.length)[0] as string;
+      // Names compare without case (their indexes are NOCASE).
+      const w = longestWord(f);
       const lo = p.add(w);
       const hi = p.add(upper(w));
       return `SELECT id FROM contacts WHERE address_key >= ${lo} AND address_key < ${hi}
@@ -137,6 +145,30 @@ function countUpTo(db: Db, sql: string, params: Record<string, unknown>, cap: nu
     .get(params) as number;
 }
 
+/**
+ * Each atom's candidates, counted up to the cap through its index alone. The text's
+ * three prefix ranges are counted one by one (a UNION would sort them all first): the
+ * largest of them is what decides whether the text is small.
+ */
+function probe(db: Db, f: Filters, atom: Atom, cap: number): number {
+  if (atom === 'suppressed') {
+    // The do-not-send list's size: an upper bound (not every entry is a contact), read
+    // without a lookup per entry.
+    return countUpTo(db, 'SELECT 1 FROM suppressions WHERE address IS NOT NULL', {}, cap);
+  }
+  if (atom !== 'text') {
+    const p = new Params();
+    return countUpTo(db, atomSource(f, atom, p), p.values, cap);
+  }
+  const w = longestWord(f);
+  const ranges = [
+    'SELECT 1 FROM contacts WHERE address_key >= @lo AND address_key < @hi',
+    'SELECT 1 FROM contacts WHERE first_name COLLATE NOCASE >= @lo AND first_name COLLATE NOCASE < @hi',
+    'SELECT 1 FROM contacts WHERE last_name COLLATE NOCASE >= @lo AND last_name COLLATE NOCASE < @hi',
+  ];
+  return Math.max(...ranges.map((sql) => countUpTo(db, sql, { lo: w, hi: upper(w) }, cap)));
+}
+
 export function choosePlan(db: Db, f: Filters, t: Tuning = DEFAULT_TUNING): Plan {
   const cap = t.countCap;
   if (isEmptyFilter(f)) {
@@ -145,40 +177,66 @@ export function choosePlan(db: Db, f: Filters, t: Tuning = DEFAULT_TUNING): Plan
     return { f, driver: { kind: 'walk' }, total: { count, capped: false } };
   }
   const atoms = atomsOf(f);
-  const counts = new Map<Atom, number>();
-  for (const a of atoms) {
-    const p = new Params();
-    counts.set(a, countUpTo(db, atomSource(f, a, p), p.values, cap));
-  }
-  const smallest = [...atoms].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0))[0];
+  const counts = new Map<Atom, number>(atoms.map((a) => [a, probe(db, f, a, cap)]));
+  const bySize = [...atoms].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
+  const smallest = bySize[0];
   if (smallest && (counts.get(smallest) ?? 0) <= cap) {
     // Few candidates: check them all; the matches are the whole answer.
     const p = new Params();
     const src = atomSource(f, smallest, p);
     const ids = db
-      .prepare(`SELECT c.id FROM (${src}) src CROSS JOIN contacts c ON c.id = src.id ${where(filterTerms(db, f, p))}`)
+      .prepare(
+        `SELECT c.id FROM (${src}) src CROSS JOIN contacts c ON c.id = src.id ${where(filterTerms(db, without(f, smallest), p))}`,
+      )
       .pluck()
       .all(p.values) as number[];
     ids.sort((a, b) => b - a);
     return { f, driver: { kind: 'ids', ids }, total: { count: ids.length, capped: false } };
   }
-  const ordered = atoms.filter((a): a is 'list' | 'tag' => a === 'list' || a === 'tag');
-  ordered.sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
+  const ordered = bySize.filter((a): a is 'list' | 'tag' => a === 'list' || a === 'tag');
   const driver: Driver = ordered[0] ? { kind: 'ordered', atom: ordered[0] } : { kind: 'walk' };
+  // One filter alone with more than `cap` candidates: its probe is the answer.
   const p = new Params();
   const { from, terms } = driverFrom(db, f, driver, p);
-  const n = countUpTo(db, `SELECT 1 FROM ${from} ${where(terms)}`, p.values, cap);
-  return { f, driver, total: n > cap ? { count: cap, capped: true } : { count: n, capped: false } };
+  const rest = smallest === 'text' && f.words.length === 1 ? { ...f, words: [] } : without(f, smallest as Atom);
+  if (atoms.length === 1 && smallest !== 'suppressed' && filterTerms(db, rest, new Params()).length === 0) {
+    return { f, driver, total: { count: cap, capped: true } };
+  }
+  // Otherwise count along the driver, but read at most `scanBudget` of its rows: past
+  // that the count says "at least this many" (capped) rather than slow the page down.
+  const check = terms.length ? terms.join(' AND ') : '1';
+  const r = db
+    .prepare(
+      `SELECT count(*) AS scanned, coalesce(sum(ok), 0) AS matched FROM (SELECT (${check}) AS ok FROM ${from} LIMIT ${t.scanBudget})`,
+    )
+    .get(p.values) as { scanned: number; matched: number };
+  if (r.matched > cap) return { f, driver, total: { count: cap, capped: true } };
+  return { f, driver, total: { count: r.matched, capped: r.scanned >= t.scanBudget } };
 }
 
-/** FROM and WHERE for an ordered driver; the id column is `k`. */
+/** The filter without one atom (its index already guarantees it). */
+function without(f: Filters, atom: Atom): Filters {
+  switch (atom) {
+    case 'list':
+      return { ...f, listId: null, status: null };
+    case 'tag':
+      return { ...f, tagId: null };
+    case 'suppressed':
+      return { ...f, suppressed: null };
+    case 'text':
+      // The source matched the longest word's prefix ranges only; every word is still checked.
+      return f;
+  }
+}
+
+/** FROM and WHERE for a driver; the id column is `k`. */
 function driverFrom(db: Db, f: Filters, driver: Driver, p: Params): { from: string; terms: string[]; k: string } {
   if (driver.kind === 'ordered') {
     const src = atomSource(f, driver.atom, p);
     // The subquery is a plain index range: SQLite walks it in contact_id order.
     return {
       from: `(${src}) src CROSS JOIN contacts c ON c.id = src.id`,
-      terms: filterTerms(db, f, p),
+      terms: filterTerms(db, without(f, driver.atom), p),
       k: 'src.id',
     };
   }

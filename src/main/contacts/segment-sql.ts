@@ -53,19 +53,29 @@ export function parseDefinition(definition: unknown): SegmentDefinition {
  * The definition as a WHERE expression over `c`. Conditions on a list or tag that no
  * longer exists match nobody (a deleted list has no members).
  */
-export function segmentWhere(db: Db, def: SegmentDefinition, p: Params): string {
+export function segmentWhere(
+  db: Db,
+  def: SegmentDefinition,
+  p: Params,
+  opts: { id?: string; skip?: number } = {},
+): string {
   const fields = fieldMap(db);
-  const parts = def.conditions.map((c) => condition(c, fields, p));
-  return `(${parts.join(def.match === 'all' ? ' AND ' : ' OR ')})`;
+  const parts = def.conditions
+    .map((c, i) => (i === opts.skip ? null : condition(c, fields, p, opts.id ?? 'c.id')))
+    .filter((x): x is string => x !== null);
+  if (!parts.length) return '1';
+  // A missing field value makes a comparison NULL; coalesce keeps the whole expression
+  // 0 or 1, so NOT (segment) means "not in it" (audience.ts relies on that).
+  return `coalesce(${parts.join(def.match === 'all' ? ' AND ' : ' OR ')}, 0)`;
 }
 
-function condition(c: SegmentCondition, fields: Map<string, ContactField>, p: Params): string {
+function condition(c: SegmentCondition, fields: Map<string, ContactField>, p: Params, id: string): string {
   if (c.kind === 'list') {
-    const e = `EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ${p.add(c.listId)} AND m.contact_id = c.id AND m.status = ${p.add(c.status)})`;
+    const e = `EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ${p.add(c.listId)} AND m.contact_id = ${id} AND m.status = ${p.add(c.status)})`;
     return c.negate ? `NOT ${e}` : e;
   }
   if (c.kind === 'tag') {
-    const e = `EXISTS (SELECT 1 FROM contact_tags t WHERE t.tag_id = ${p.add(c.tagId)} AND t.contact_id = c.id)`;
+    const e = `EXISTS (SELECT 1 FROM contact_tags t WHERE t.tag_id = ${p.add(c.tagId)} AND t.contact_id = ${id})`;
     return c.negate ? `NOT ${e}` : e;
   }
   let column: string;
@@ -139,30 +149,30 @@ function value(c: Extract<SegmentCondition, { kind: 'field' }>, type: ContactFie
 }
 
 /**
- * For an "all" segment: a positive list or tag condition whose index can hand over the
- * candidates (so a count does not read every contact), the one with fewest rows.
+ * For an "all" segment (or a single condition): a positive list or tag condition whose
+ * index can hand over the candidates (so a count does not read every contact), the one
+ * with fewest rows: its position and a subquery selecting `id`.
  */
-export function segmentDriver(db: Db, def: SegmentDefinition, p: Params): string | null {
+export function segmentDriver(db: Db, def: SegmentDefinition, p: Params): { index: number; source: string } | null {
   if (def.match !== 'all' && def.conditions.length > 1) return null;
-  let best: { n: number; sql: string } | null = null;
-  for (const c of def.conditions) {
+  let best: { n: number; index: number; c: SegmentCondition } | null = null;
+  def.conditions.forEach((c, index) => {
+    let n: number | null = null;
     if (c.kind === 'list' && !c.negate) {
-      const n = db
+      n = db
         .prepare('SELECT count(*) FROM list_members WHERE list_id = ? AND status = ?')
         .pluck()
         .get(c.listId, c.status) as number;
-      if (!best || n < best.n) {
-        best = {
-          n,
-          sql: `c.id IN (SELECT contact_id FROM list_members WHERE list_id = ${p.add(c.listId)} AND status = ${p.add(c.status)})`,
-        };
-      }
     } else if (c.kind === 'tag' && !c.negate) {
-      const n = db.prepare('SELECT count(*) FROM contact_tags WHERE tag_id = ?').pluck().get(c.tagId) as number;
-      if (!best || n < best.n) {
-        best = { n, sql: `c.id IN (SELECT contact_id FROM contact_tags WHERE tag_id = ${p.add(c.tagId)})` };
-      }
+      n = db.prepare('SELECT count(*) FROM contact_tags WHERE tag_id = ?').pluck().get(c.tagId) as number;
     }
-  }
-  return best?.sql ?? null;
+    if (n !== null && (!best || n < best.n)) best = { n, index, c };
+  });
+  if (!best) return null;
+  const { index, c } = best as { n: number; index: number; c: SegmentCondition };
+  const source =
+    c.kind === 'list'
+      ? `SELECT contact_id AS id FROM list_members WHERE list_id = ${p.add(c.listId)} AND status = ${p.add(c.status)}`
+      : `SELECT contact_id AS id FROM contact_tags WHERE tag_id = ${p.add((c as { tagId: number }).tagId)}`;
+  return { index, source };
 }

@@ -105,10 +105,18 @@ export function segmentQuery(
   p = new Params(),
 ): { sql: string; params: Record<string, unknown> } {
   const def = parseDefinition(definition);
-  const w = segmentWhere(db, def, p);
-  // A positive list or tag condition hands over the candidates from its index.
+  // A positive list or tag condition hands over the candidates from its index; when
+  // every condition is a list or a tag, the contacts table is not read at all.
   const driver = segmentDriver(db, def, p);
-  return { sql: `SELECT c.id FROM contacts c WHERE ${driver ? `${driver} AND ` : ''}${w}`, params: p.values };
+  if (!driver) return { sql: `SELECT c.id AS id FROM contacts c WHERE ${segmentWhere(db, def, p)}`, params: p.values };
+  const onlyIds = def.conditions.every((c) => c.kind !== 'field');
+  const w = segmentWhere(db, def, p, { skip: driver.index, id: onlyIds ? 'src.id' : 'c.id' });
+  return {
+    sql: onlyIds
+      ? `SELECT src.id AS id FROM (${driver.source}) src WHERE ${w}`
+      : `SELECT c.id AS id FROM (${driver.source}) src CROSS JOIN contacts c ON c.id = src.id WHERE ${w}`,
+    params: p.values,
+  };
 }
 
 /** The live count of a definition (saved or not). */
