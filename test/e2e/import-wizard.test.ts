@@ -178,6 +178,38 @@ describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
     }
   });
 
+  it('recognises a Mailchimp unsubscribed export and puts its people on the do-not-send list', async () => {
+    const file = path.resolve('test/fixtures/contacts/mailchimp-unsubscribed.csv');
+    const app = await openApp(h, engine, { route: '/contacts' });
+    const { page } = app;
+    try {
+      await page.getByTestId('contacts-tab-import').click();
+      app.desktop.openPath = file;
+      await page.getByTestId('import-choose').click();
+      await page.getByTestId('import-recognised').getByText('Mailchimp export of unsubscribed people').waitFor();
+      await page.getByTestId('import-next').click();
+      // Mailchimp's columns are mapped already, consent evidence included.
+      expect(await page.getByTestId('mapping-0').inputValue()).toBe('email');
+      expect(await page.getByTestId('mapping-7').inputValue()).toBe('optin_time');
+      await page.getByTestId('import-next').click();
+      await page.getByText('These people asked not to get mail').waitFor();
+      await page.getByLabel('Moved from another newsletter service').check();
+      await app.screenshot('import-10-mailchimp-unsubscribed');
+      await page.getByTestId('import-next').click();
+      await page.getByTestId('dry-run-note').waitFor({ timeout: 30_000 });
+      expect(count('SELECT count(*) FROM suppressions')).toBe(0);
+      await page.getByTestId('import-go').click();
+      await page.getByTestId('import-done').waitFor({ timeout: 30_000 });
+      for (const address of ['anna.mueller@example.de', 'gone@example.org']) {
+        expect(count('SELECT count(*) FROM suppressions WHERE address = ?', address)).toBe(1);
+        expect(count('SELECT count(*) FROM contacts WHERE address = ?', address)).toBe(1);
+      }
+      expect(app.problems).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('cancels a 100,000-row import and leaves every list as it was', async () => {
     const rows = ['Email,First Name,Last Name,Company,City,Phone'];
     for (let i = 0; i < 100_000; i++) {
