@@ -190,6 +190,23 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
       expect(count('SELECT count(*) FROM segments')).toBe(1);
       await app.screenshot('contacts-07-segment');
 
+      // Export the segment: its 11 people, with their tags, read back by Python's csv.
+      await page.getByTestId('contacts-tab-export').click();
+      const segmentCsv = path.join(dataDir, 'lyon.csv');
+      app.desktop.savePath = segmentCsv;
+      await page.getByTestId('export-segment-button').click();
+      await waitFor(() => fs.existsSync(segmentCsv), 10_000, 'the segment export');
+      const segmentRows = JSON.parse(
+        await runPython(
+          'import csv,sys,json\nprint(json.dumps(list(csv.reader(open(sys.stdin.read(),encoding="utf-8-sig",newline="")))))',
+          segmentCsv,
+          'the CSV reader',
+        ),
+      ) as string[][];
+      expect(segmentRows).toHaveLength(12);
+      expect(segmentRows.slice(1).every((r) => r.some((cell) => cell.includes('lyon')))).toBe(true);
+      await app.screenshot('contacts-08-export');
+
       // Lists: create one; delete the Newsletter list and keep its people.
       await page.getByTestId('contacts-tab-lists').click();
       await page.getByTestId('list-name').fill('Customers');
@@ -197,7 +214,7 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
       await page.getByTestId('list-row-Customers').waitFor();
       await page.getByTestId('list-row-Newsletter').getByRole('button', { name: 'Delete' }).click();
       await page.getByRole('dialog').getByText('stay in your contacts').waitFor();
-      await app.screenshot('contacts-08-delete-list');
+      await app.screenshot('contacts-09-delete-list');
       await page.getByTestId('list-remove-confirm').click();
       await page.getByTestId('list-row-Newsletter').waitFor({ state: 'detached' });
       expect(count('SELECT count(*) FROM contacts')).toBe(61);
@@ -208,11 +225,11 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
       await page.getByTestId('suppressions-add-address').fill('angry@example.net');
       await page.getByTestId('suppressions-add-confirm').click();
       await page.getByTestId('suppression-row-angry@example.net').waitFor();
-      await app.screenshot('contacts-09-suppressions');
+      await app.screenshot('contacts-10-suppressions');
       const csv = path.join(dataDir, 'do-not-send.csv');
       app.desktop.savePath = csv;
       await page.getByTestId('suppressions-export').click();
-      await page.getByText(/rows saved to/).waitFor({ timeout: 10_000 });
+      await waitFor(() => fs.existsSync(csv), 10_000, 'the suppressions export');
       const read = await runPython(
         'import csv,sys,json\nrows=list(csv.DictReader(open(sys.stdin.read(),encoding="utf-8-sig",newline="")))\nprint(json.dumps(rows))',
         csv,
@@ -228,7 +245,7 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
       await page.getByRole('checkbox', { name: 'Select person5@example.org' }).check();
       await page.getByTestId('bulk-delete').click();
       await page.getByTestId('bulk-delete-explained').getByText('scrambled fingerprint').waitFor();
-      await app.screenshot('contacts-10-erase');
+      await app.screenshot('contacts-11-erase');
       await page.getByTestId('bulk-confirm').click();
       await total.getByText('No contacts match.').waitFor();
       expect(count('SELECT count(*) FROM contacts WHERE address_key = ?', 'person5@example.org')).toBe(0);
@@ -244,14 +261,14 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
     const { page } = app;
     try {
       await page.getByTestId('contacts-total').getByText(/of 60/).waitFor();
-      await app.screenshot('contacts-11-table-dark');
+      await app.screenshot('contacts-12-table-dark');
       await page.locator('[data-testid^="contact-row-"]').first().click();
       await page.getByTestId('drawer-consent').waitFor();
-      await app.screenshot('contacts-12-drawer-dark');
+      await app.screenshot('contacts-13-drawer-dark');
       await page.keyboard.press('Escape');
       await page.getByTestId('contacts-tab-segments').click();
       await page.getByTestId('segment-row-Lyon readers').waitFor();
-      await app.screenshot('contacts-13-segments-dark');
+      await app.screenshot('contacts-14-segments-dark');
       await page.getByTestId('contacts-tab-import').click();
       await page.getByTestId('undo-last-import').or(page.getByTestId('import-choose')).first().waitFor();
       await app.screenshot('import-09-start-dark');

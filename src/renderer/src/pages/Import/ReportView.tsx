@@ -13,7 +13,7 @@ export function ReportView({ report }: { report: ImportReport }) {
         </Alert>
       ) : (
         <Alert color="green" variant="light" title="Import finished" data-testid="import-done">
-          Everything below is saved. You can undo this import from the Import tab.
+          Everything below is saved. Changed your mind? Undo it below, now or later from this Import tab.
         </Alert>
       )}
       <SimpleGrid cols={{ base: 2, sm: 4 }} data-testid="import-counts">
