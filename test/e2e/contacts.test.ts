@@ -140,6 +140,21 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
       await total.getByText('1–1 of 1').waitFor();
       await app.screenshot('contacts-04-filtered');
 
+      // Beyond one page: tick the page, then choose everyone the filter matches, and tag them all.
+      await page.getByTestId('contacts-filter-suppressed').selectOption('');
+      await page.getByRole('combobox', { name: 'Rows per page' }).selectOption('25');
+      await total.getByText('1–25 of 61').waitFor();
+      await page.getByRole('checkbox', { name: 'Select every row on this page' }).check();
+      await page.getByTestId('contacts-choose-matching').click();
+      await page.getByTestId('contacts-select-matching').getByText('All 61 contacts that match are chosen').waitFor();
+      await page.getByTestId('bulk-tag').click();
+      await page.getByRole('dialog').getByText('Add a tag: 61 people').waitFor();
+      await page.getByRole('dialog').getByTestId('bulk-tag').fill('everyone');
+      await page.getByTestId('bulk-confirm').click();
+      await waitFor(() => tagged('everyone') === 61, 5000, 'the tag over the whole filter');
+      await page.getByTestId('contacts-filter-suppressed').selectOption('yes');
+      await total.getByText('1–1 of 1').waitFor();
+
       // Lift the suppression: refused without a reason, done with one, and recorded.
       await page.locator('[data-testid^="contact-row-"]').first().click();
       await drawer.getByTestId('drawer-suppression').getByText('Unsubscribed through the link').waitFor();

@@ -1,5 +1,6 @@
 import { Autocomplete, Button, Group, NativeSelect, Text } from '@mantine/core';
 import { useState } from 'react';
+import type { ContactFilter } from '../../../../shared/domain/contacts.ts';
 import { ConfirmModal } from '../../components/ConfirmModal/ConfirmModal.tsx';
 import { call } from '../../lib/ipc.ts';
 import { notifySuccess } from '../../lib/notify.ts';
@@ -20,17 +21,23 @@ const TITLES: Record<Action, string> = {
 /** What can be done to the rows ticked in the table. */
 export function BulkActions({
   ids,
+  matching,
   options,
   onDone,
 }: {
   ids: number[];
+  /** Set when the user chose every contact the filter matches, not just the ticked rows. */
+  matching: { filter: ContactFilter; count: number; capped: boolean } | null;
   options: ContactOptions | null;
   onDone: () => void;
 }) {
   const [action, setAction] = useState<Action | null>(null);
   const [listId, setListId] = useState('');
   const [tag, setTag] = useState('');
-  const people = plural(ids.length, 'person', 'people');
+  const size = matching ? matching.count : ids.length;
+  const people = matching?.capped
+    ? `more than ${plural(matching.count, 'person', 'people')}`
+    : plural(size, 'person', 'people');
   const lists = options?.lists ?? [];
 
   const open = (a: Action) => {
@@ -40,7 +47,7 @@ export function BulkActions({
   };
 
   const run = async () => {
-    const target = { ids };
+    const target = matching ? { filter: matching.filter } : { ids };
     const result =
       action === 'delete'
         ? await call('contacts.remove', target)
@@ -68,7 +75,7 @@ export function BulkActions({
           key={a}
           size="xs"
           variant="default"
-          disabled={ids.length === 0}
+          disabled={size === 0}
           onClick={() => open(a)}
           data-testid={`bulk-${a}`}
         >
@@ -79,11 +86,11 @@ export function BulkActions({
         size="xs"
         variant="light"
         color="red"
-        disabled={ids.length === 0}
+        disabled={size === 0}
         onClick={() => open('delete')}
         data-testid="bulk-delete"
       >
-        Delete{ids.length ? ` (${ids.length})` : ''}
+        Delete{size ? ` (${matching?.capped ? `${size.toLocaleString()}+` : size.toLocaleString()})` : ''}
       </Button>
       <ConfirmModal
         opened={action !== null}
@@ -140,10 +147,9 @@ export function BulkActions({
         )}
         {action === 'delete' && (
           <Text size="sm" data-testid="bulk-delete-explained">
-            This erases {ids.length === 1 ? 'this person' : 'these people'}: their name, fields, tags and list places
-            are removed for good, as a request to be forgotten needs. Mailroom keeps only a scrambled fingerprint of
-            each address (not the address itself) on the do-not-send list, so a later import cannot add them back by
-            mistake.
+            This erases {size === 1 ? 'this person' : 'these people'}: their name, fields, tags and list places are
+            removed for good, as a request to be forgotten needs. Mailroom keeps only a scrambled fingerprint of each
+            address (not the address itself) on the do-not-send list, so a later import cannot add them back by mistake.
           </Text>
         )}
       </ConfirmModal>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Checkbox, Group, NativeSelect, Stack, Table, Text } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Checkbox, Group, NativeSelect, Stack, Table, Text } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { CONTACT_PAGE_SIZES, type ContactFilter, type ContactRow } from '../../../../shared/domain/contacts.ts';
 import { call } from '../../lib/ipc.ts';
@@ -22,6 +22,8 @@ export function ContactsTab() {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [pageNo, setPageNo] = useState(1);
   const [selected, setSelected] = useState<Set<number>>(new Set());
+  // Every contact the filter matches, beyond this page (for bulk actions over a whole list).
+  const [allMatching, setAllMatching] = useState(false);
   const [openId, setOpenId] = useState<number | null>(null);
   const [refreshKey, setRefreshKey] = useState(0);
   const [adding, setAdding] = useState(false);
@@ -36,6 +38,7 @@ export function ContactsTab() {
     setCursor(undefined);
     setPageNo(1);
     setSelected(new Set());
+    setAllMatching(false);
   }, []);
   const onFilter = useCallback(
     (f: ContactFilter) => {
@@ -46,19 +49,25 @@ export function ContactsTab() {
   );
   const refresh = () => {
     setSelected(new Set());
+    setAllMatching(false);
     setRefreshKey((k) => k + 1);
   };
 
   const rows = page.data?.rows ?? [];
   const allChecked = rows.length > 0 && rows.every((r) => selected.has(r.id));
-  const toggleAll = () => setSelected(allChecked ? new Set() : new Set(rows.map((r) => r.id)));
-  const toggle = (id: number) =>
+  const toggleAll = () => {
+    setAllMatching(false);
+    setSelected(allChecked ? new Set() : new Set(rows.map((r) => r.id)));
+  };
+  const toggle = (id: number) => {
+    setAllMatching(false);
     setSelected((s) => {
       const next = new Set(s);
       if (next.has(id)) next.delete(id);
       else next.add(id);
       return next;
     });
+  };
   const total = page.data?.total;
   const first = (pageNo - 1) * pageSize + 1;
 
@@ -86,8 +95,34 @@ export function ContactsTab() {
               : `${first.toLocaleString()}–${(first + rows.length - 1).toLocaleString()} of ${total.capped ? 'more than ' : ''}${total.count.toLocaleString()}`
             : 'Loading…'}
         </Text>
-        <BulkActions ids={[...selected]} options={options.data} onDone={refresh} />
+        <BulkActions
+          ids={[...selected]}
+          matching={allMatching && total ? { filter, count: total.count, capped: total.capped } : null}
+          options={options.data}
+          onDone={refresh}
+        />
       </Group>
+      {allChecked && total && total.count > rows.length && (
+        <Text size="sm" data-testid="contacts-select-matching">
+          {allMatching ? (
+            <>
+              All {total.capped ? 'more than ' : ''}
+              {total.count.toLocaleString()} contacts that match are chosen.{' '}
+              <Anchor component="button" onClick={() => setAllMatching(false)}>
+                Only this page
+              </Anchor>
+            </>
+          ) : (
+            <>
+              The {rows.length} on this page are ticked.{' '}
+              <Anchor component="button" onClick={() => setAllMatching(true)} data-testid="contacts-choose-matching">
+                Choose all {total.capped ? 'more than ' : ''}
+                {total.count.toLocaleString()} that match
+              </Anchor>
+            </>
+          )}
+        </Text>
+      )}
       <Table.ScrollContainer minWidth={800}>
         <Table highlightOnHover striped verticalSpacing={6} data-testid="contacts-table" aria-busy={page.loading}>
           <Table.Thead>
