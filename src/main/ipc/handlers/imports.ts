@@ -31,6 +31,8 @@ const FILE_TYPES = [
 ];
 /** Tokens kept per window; older ones are forgotten (the wizard uses one at a time). */
 const MAX_TOKENS = 20;
+/** How long the answer of a finished job waits for `imports.result`. */
+const UNCLAIMED_RESULT_MS = 10 * 60_000;
 /** Progress events at most this often, plus every change of phase. */
 const PROGRESS_EVERY_MS = 100;
 
@@ -55,7 +57,15 @@ export function importHandlers({ engine, desktop, emit, live }: HandlerContext) 
     'imports.chooseFile': async () => {
       const file = await desktop.chooseOpenPath(FILE_TYPES);
       if (!file) return null;
-      const size = fs.statSync(file).size;
+      let size: number;
+      try {
+        size = fs.statSync(file).size;
+      } catch (err) {
+        throw new MailroomError(
+          'IMPORT_FILE',
+          `That file could not be opened (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check it is still there, then choose it again.`,
+        );
+      }
       const token = randomUUID();
       chosen.set(token, file);
       while (chosen.size > MAX_TOKENS) chosen.delete(chosen.keys().next().value as string);
@@ -73,17 +83,13 @@ export function importHandlers({ engine, desktop, emit, live }: HandlerContext) 
         lastPhase = p.phase;
         emit('imports.progress', p);
       });
-      const settled = done.then(
-        (report) => {
-          if (!report.dryRun) live.check();
-          return report;
-        },
-        (err: unknown) => {
-          throw err;
-        },
-      );
-      // Nobody may ask for the result (the window closed): that is not an unhandled rejection.
-      settled.catch(() => {});
+      const settled = done.then((report) => {
+        if (!report.dryRun) live.check();
+        return report;
+      });
+      // Nobody may ask for the result (the window closed): that is not an unhandled rejection,
+      // and an answer nobody fetched is forgotten after a while.
+      settled.catch(() => {}).finally(() => setTimeout(() => jobs.delete(jobId), UNCLAIMED_RESULT_MS).unref());
       jobs.set(jobId, settled);
       return { jobId };
     },
