@@ -51,7 +51,7 @@ function snapshot(dir: string) {
 }
 
 describe('mailroom lists, contacts, suppressions, segments', () => {
-  it('does the whole round by command line', async () => {
+  it('manages lists, contacts, suppressions, segments and exports', async () => {
     const { dir, env } = dataFolder();
     await ok(['lists', 'add', 'News'], env);
     await ok(['lists', 'add', 'Old'], env);
@@ -130,6 +130,14 @@ describe('mailroom lists, contacts, suppressions, segments', () => {
     expect(fs.readFileSync(file).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const sfile = path.join(dir, 'supp.csv');
     expect(await ok(['suppressions', 'export', sfile], env)).toMatch(/^1 entry written/);
+  });
+
+  it('erases a contact for good, lifts it only with a reason, and deletes a list without its people', async () => {
+    const { env } = dataFolder();
+    await ok(['lists', 'add', 'Former'], env);
+    await ok(['contacts', 'add', 'Anna@Example.com', '--list', 'Former'], env);
+    await ok(['contacts', 'add', 'bob@example.org', '--list', 'Former'], env);
+    await ok(['suppressions', 'add', 'bob@example.org', '--reason', 'bounced'], env);
 
     // Erasure: a hash stays; re-adding in another case is refused with a sentence until lifted.
     expect(await ok(['contacts', 'remove', 'anna@example.com'], env)).toMatch(/1 contact deleted/);
