@@ -174,6 +174,12 @@ describe('encodings', () => {
     expect(read.at(-1)).toMatchObject({ record: 30001, line: 30002, cells: ['late@example.com', 'Café'] });
   });
 
+  it('refuses UTF-8 for a file that is not UTF-8, before reading a record', async () => {
+    await expect(openSource(path.join(FIXTURES, 'excel-european.csv'), { encoding: 'utf-8' })).rejects.toThrow(
+      /not written in UTF-8.*Windows-1252/,
+    );
+  });
+
   it('refuses an unknown encoding name with the list of choices', async () => {
     await expect(openSource(path.join(FIXTURES, 'excel-european.csv'), { encoding: 'klingon' })).rejects.toThrow(
       /does not know the text encoding "klingon".*windows-1252/,
