@@ -261,6 +261,14 @@ describe('previewSource', () => {
     ]);
   });
 
+  it('says when the first line of a one-address-per-line file is taken as its column name', async () => {
+    const p = await previewSource(path.join(FIXTURES, 'lines-header.txt'));
+    expect(p.notes).toContain('The first line "E-mail" has no @, so it was taken as the column name.');
+    expect(p.columns).toEqual([
+      { index: 0, name: 'E-mail', field: 'email', samples: ['eva@example.com', 'fritz@example.de'] },
+    ]);
+  });
+
   it('says when no column is the address', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'noemail.csv');

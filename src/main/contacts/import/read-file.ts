@@ -379,6 +379,7 @@ function openLines(
   const hasHeader = firstLine !== '' && !firstLine.includes('@');
   const header = [hasHeader ? firstLine : 'Email'];
   notes.push('The file has one value per line; each line is read as one address.');
+  if (hasHeader) notes.push(`The first line "${firstLine}" has no @, so it was taken as the column name.`);
   let bytes = 0;
   async function* batches(): AsyncGenerator<SourceRecord[]> {
     bytes = dataStart;
