@@ -269,6 +269,21 @@ describe('previewSource', () => {
     ]);
   });
 
+  it('closes the file when a reader stops early (preview, cancel)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'many.csv');
+    fs.writeFileSync(file, `Email\n${Array.from({ length: 20000 }, (_v, i) => `p${i}@example.com`).join('\n')}\n`);
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    await previewSource(file); // warm up whatever the first call opens for good
+    const before = fds();
+    for (let i = 0; i < 30; i++) {
+      await previewSource(file);
+      const src = await openSource(file);
+      for await (const r of src.records()) if (r.record === 3) break;
+    }
+    expect(fds()).toBe(before);
+  });
+
   it('says when no column is the address', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'noemail.csv');
