@@ -95,6 +95,11 @@ export function detectEncoding(head: Buffer, whole?: Buffer): DetectedEncoding {
   }
   const valid = whole ? isUtf8(whole) : isUtf8(trimIncompleteUtf8(head));
   if (valid) return { encoding: 'utf-8', bom: false };
+  return notUtf8Guess();
+}
+
+/** What a file that is not UTF-8 (and has no BOM) is read as until the user picks another code page. */
+export function notUtf8Guess(): DetectedEncoding {
   return {
     encoding: 'windows-1252',
     bom: false,
@@ -123,7 +128,9 @@ export function trimIncompleteUtf8(b: Buffer): Buffer {
   for (let back = 1; back <= Math.min(3, end); back++) {
     const c = b[end - back]!;
     if ((c & 0xc0) === 0x80) continue; // continuation byte: look further back
-    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    // Only real lead bytes (C2-F4) start a sequence that may go on in the next chunk; any
+    // other byte is left for isUtf8 to judge.
+    const need = c >= 0xc2 && c <= 0xf4 ? (c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2) : 1;
     return need > back ? b.subarray(0, end - back) : b;
   }
   return b;
@@ -137,6 +144,7 @@ export class Utf8Checker {
     if (!this.ok) return false;
     const b = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
     const whole = trimIncompleteUtf8(b);
+    // Copied: the caller may reuse its buffer for the next chunk.
     this.carry = Buffer.from(b.subarray(whole.length));
     if (!isUtf8(whole)) this.ok = false;
     return this.ok;

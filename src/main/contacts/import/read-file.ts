@@ -1,14 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
-import { type Readable, Transform } from 'node:stream';
-import { parse as parseStream } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
 import type { ImportLayout, ImportPreview } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
-import { bomOf, checkEncodingName, detectEncoding, makeDecoder, Utf8Checker } from './decode.ts';
+import { DelimitedTextReader, type TextRecord, UnclosedQuoteError } from './csv-text.ts';
+import { bomOf, checkEncodingName, detectEncoding, makeDecoder, notUtf8Guess, Utf8Checker } from './decode.ts';
 import { autoMap, RECOGNISED_LABELS, recogniseHeader, targetOfColumn } from './header-map.ts';
-import { delimiterName, parseDelimiterOption, sniff } from './sniff.ts';
+import { parseDelimiterOption, sniff } from './sniff.ts';
 import { readVcard, VCARD_HEADER } from './vcard.ts';
 
 // Opens a contacts file of any kind the import reads (CSV/TSV in any of the offered
@@ -34,6 +31,8 @@ export interface Source {
   notes: string[];
   /** Data records in file order. Each call reads the file again from the start. */
   records(): AsyncIterable<SourceRecord>;
+  /** The same records in batches (one per chunk read): fewer awaits for a fast consumer. */
+  batches(): AsyncIterable<SourceRecord[]>;
   /** File size in bytes. */
   size: number;
   /** Bytes read so far by the current records() pass (for a progress bar). */
@@ -49,8 +48,10 @@ export interface OpenOptions {
 
 const HEAD_BYTES = 256 * 1024;
 /** A longer row means an unclosed quote or not a text file; stop instead of buffering the file. */
-const MAX_RECORD_BYTES = 1024 * 1024;
-const CHUNK = 1024 * 1024;
+const MAX_RECORD_CHARS = 1024 * 1024;
+// Read in 32 KB pieces: a decoded chunk then stays a small string that V8's young generation
+// frees at once (1 MB strings go to the large-object space and pile up until a full GC).
+const CHUNK = 32 * 1024;
 
 export async function openSource(file: string, opts: OpenOptions = {}): Promise<Source> {
   const size = await statSize(file);
@@ -73,12 +74,18 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
     }
   } else if (opts.encoding) {
     encoding = checkEncodingName(opts.encoding);
+    if (encoding === 'utf-8' && !(await isUtf8File(file))) {
+      throw new MailroomError(
+        'IMPORT_FILE',
+        'This file is not written in UTF-8: some of its letters would be lost. Choose the encoding it was saved in (most often Western European, Windows-1252).',
+      );
+    }
   } else {
     const guess = detectEncoding(head);
     if (guess.encoding === 'utf-8' && size > head.length && !(await isUtf8File(file))) {
-      const fallback = detectEncoding(Buffer.from([0xff]));
+      const fallback = notUtf8Guess();
       encoding = fallback.encoding;
-      if (fallback.note) notes.push(fallback.note);
+      notes.push(fallback.note!);
     } else {
       encoding = guess.encoding;
       if (guess.note) notes.push(guess.note);
@@ -107,7 +114,7 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
     format = 'csv';
   }
   if (format === 'lines') return openLines(file, size, encoding, dataStart, headText, notes);
-  return openCsv(file, size, encoding, dataStart, headText, delimiter!, sniffed.sepLine, notes);
+  return openCsv(file, size, encoding, dataStart, headText, delimiter!, sniffed.sepLine, complete, notes);
 }
 
 async function statSize(file: string): Promise<number> {
@@ -152,15 +159,27 @@ function refuseBinary(head: Buffer, file: string): void {
   }
 }
 
+/** Reads a file from `start` in pieces into one reused buffer (no garbage buffers piling up). */
+async function* fileChunks(file: string, start: number, size: number): AsyncGenerator<Buffer> {
+  const fh = await fs.promises.open(file, 'r');
+  const buf = Buffer.allocUnsafe(size);
+  let position = start;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, size, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 async function isUtf8File(file: string): Promise<boolean> {
   const checker = new Utf8Checker();
-  const stream = fs.createReadStream(file, { highWaterMark: CHUNK });
-  try {
-    for await (const chunk of stream) if (!checker.write(chunk as Buffer)) return false;
-    return checker.end();
-  } finally {
-    stream.destroy();
-  }
+  for await (const chunk of fileChunks(file, 0, 1024 * 1024)) if (!checker.write(chunk)) return false;
+  return checker.end();
 }
 
 function decodeHead(bytes: Buffer, encoding: string, complete: boolean): string {
@@ -169,26 +188,30 @@ function decodeHead(bytes: Buffer, encoding: string, complete: boolean): string 
   return complete ? d.write(bytes) + d.end() : d.write(bytes);
 }
 
-/** The file's text from `start`, decoded, as a stream of strings (UTF-8 stays bytes for speed). */
-function textStream(file: string, start: number, encoding: string, onBytes: (n: number) => void): Readable {
-  const input = fs.createReadStream(file, { start, highWaterMark: CHUNK });
-  input.on('data', (c) => onBytes((c as Buffer).length));
-  if (encoding === 'utf-8') return input;
-  const dec = makeDecoder(encoding);
-  const transform = new Transform({
-    decodeStrings: true,
-    readableObjectMode: false,
-    transform(chunk: Buffer, _enc, cb) {
-      const s = dec.write(chunk);
-      cb(null, s.length ? Buffer.from(s, 'utf8') : undefined);
-    },
-    flush(cb) {
-      const s = dec.end();
-      cb(null, s.length ? Buffer.from(s, 'utf8') : undefined);
-    },
-  });
-  input.on('error', (err) => transform.destroy(err));
-  return input.pipe(transform);
+/** The file's text from `start`, decoded chunk by chunk (UTF-8 strictly: a bad byte throws). */
+async function* textChunks(file: string, start: number, encoding: string, onBytes: (n: number) => void) {
+  const input = fileChunks(file, start, CHUNK);
+  const utf8 = encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
+  const dec = utf8 ? null : makeDecoder(encoding);
+  try {
+    for await (const chunk of input) {
+      onBytes(chunk.length);
+      const text = utf8 ? utf8.decode(chunk, { stream: true }) : dec!.write(chunk);
+      if (text) yield text;
+    }
+    const last = utf8 ? utf8.decode() : dec!.end();
+    if (last) yield last;
+  } catch (err) {
+    if (err instanceof TypeError && utf8) {
+      throw new MailroomError(
+        'IMPORT_FILE',
+        'The file changed while it was read, or is not UTF-8 after all. Choose its encoding in the preview and try again.',
+      );
+    }
+    throw err;
+  } finally {
+    await input.return(undefined);
+  }
 }
 
 function layoutOf(
@@ -200,57 +223,24 @@ function layoutOf(
   return { format, encoding, delimiter, recognised };
 }
 
-const csvOptions = (delimiter: string) => ({
-  delimiter,
-  quote: '"',
-  // csv-parse locks onto the first record delimiter it sees; files mix them (Excel's Alt+Enter, hand edits).
-  record_delimiter: ['\r\n', '\n', '\r'],
-  relax_quotes: true,
-  relax_column_count: true,
-  skip_empty_lines: false,
-  bom: false,
-  max_record_size: MAX_RECORD_BYTES,
-});
-
-/** Line breaks inside the cells of one record (only quoted cells can hold them). */
-function breaksIn(cells: string[]): number {
-  let n = 0;
-  for (const c of cells) {
-    if (c.indexOf('\n') < 0 && c.indexOf('\r') < 0) continue;
-    for (let i = 0; i < c.length; i++) {
-      const ch = c.charCodeAt(i);
-      if (ch === 10) n++;
-      else if (ch === 13) {
-        n++;
-        if (c.charCodeAt(i + 1) === 10) i++;
-      }
-    }
-  }
-  return n;
-}
-
 function hasExtra(cells: string[], width: number): boolean {
   for (let i = width; i < cells.length; i++) if (cells[i] !== '') return true;
   return false;
 }
 
-function readError(err: unknown, line: number, delimiter: string | null): MailroomError {
+function readError(err: unknown, line: number): MailroomError {
   if (err instanceof MailroomError) return err;
-  const code = (err as { code?: string }).code;
-  if (code === 'CSV_QUOTE_NOT_CLOSED' || code === 'CSV_MAX_RECORD_SIZE') {
+  if (err instanceof UnclosedQuoteError) {
     return new MailroomError(
       'IMPORT_FILE',
-      `The row starting at line ${line} opens a quote (") that is never closed, so the rest of the file would be one cell. Fix that line in a spreadsheet program or text editor and import again.`,
+      `The row starting at line ${err.line} opens a quote (") that is never closed, so the rest of the file would be one cell. Fix that line in a spreadsheet program or text editor and import again.`,
     );
   }
   const e = err as NodeJS.ErrnoException;
   if (e.code && /^E[A-Z]+$/.test(e.code)) {
     return new MailroomError('IMPORT_FILE', `The file could not be read (${e.code}). Check that it is still there.`);
   }
-  return new MailroomError(
-    'IMPORT_FILE',
-    `The file could not be read as ${delimiterName(delimiter)}-separated text near line ${line}: ${e.message ?? String(err)}`,
-  );
+  return new MailroomError('IMPORT_FILE', `The file could not be read near line ${line}: ${e.message ?? String(err)}`);
 }
 
 function openCsv(
@@ -261,21 +251,59 @@ function openCsv(
   headText: string,
   delimiter: string,
   sepLine: boolean,
+  complete: boolean,
   notes: string[],
 ): Source {
-  let headerCells: string[];
+  const headReader = new DelimitedTextReader(delimiter);
+  let first: TextRecord[];
   try {
-    const first = parseSync(headText, { ...csvOptions(delimiter), to: sepLine ? 2 : 1 }) as string[][];
-    headerCells = (sepLine ? first[1] : first[0]) ?? [];
+    first = headReader.push(headText);
+    if (complete) first.push(...headReader.end());
   } catch (err) {
-    throw readError(err, sepLine ? 2 : 1, delimiter);
+    throw readError(err, 1);
   }
-  const header = headerCells.map((h) => h.trim());
+  // The header is the first record with a name in it, after the sep= line: spreadsheets
+  // often start with an empty row (or one of bare delimiters) above it.
+  let headerAt = sepLine ? 1 : 0;
+  while (headerAt < first.length - 1 && first[headerAt]!.cells.every((c) => c.trim() === '')) headerAt++;
+  if (headerAt > (sepLine ? 1 : 0)) {
+    notes.push(
+      `The first ${headerAt - (sepLine ? 1 : 0) === 1 ? 'line is' : `${headerAt - (sepLine ? 1 : 0)} lines are`} empty; the column names were taken from line ${first[headerAt]!.line}.`,
+    );
+  }
+  const skip = headerAt + 1; // records before the data: the sep= line, empty lines, the header
+  const header = (first[headerAt]?.cells ?? []).map((h) => h.trim());
   const recognised = recogniseHeader(header);
   if (recognised) notes.push(`Recognised ${RECOGNISED_LABELS[recognised] ?? recognised}.`);
   const width = header.length;
-  const skipRecords = sepLine ? 2 : 1;
   let bytes = 0;
+
+  async function* batches(): AsyncGenerator<SourceRecord[]> {
+    bytes = dataStart;
+    const reader = new DelimitedTextReader(delimiter, MAX_RECORD_CHARS);
+    let seen = 0;
+    let record = 0;
+    const convert = (recs: TextRecord[]): SourceRecord[] => {
+      const out: SourceRecord[] = [];
+      for (const r of recs) {
+        if (++seen <= skip) continue;
+        out.push({ record: ++record, line: r.line, cells: r.cells, extra: hasExtra(r.cells, width) });
+      }
+      return out;
+    };
+    try {
+      for await (const text of textChunks(file, dataStart, encoding, (n) => {
+        bytes += n;
+      })) {
+        const b = convert(reader.push(text));
+        if (b.length) yield b;
+      }
+      const b = convert(reader.end());
+      if (b.length) yield b;
+    } catch (err) {
+      throw readError(err, record + skip);
+    }
+  }
 
   return {
     layout: layoutOf('csv', encoding, delimiter, recognised),
@@ -283,35 +311,59 @@ function openCsv(
     notes,
     size,
     bytesRead: () => bytes,
-    async *records() {
-      bytes = dataStart;
-      const text = textStream(file, dataStart, encoding, (n) => {
-        bytes += n;
-      });
-      const parser = parseStream(csvOptions(delimiter));
-      text.on('error', (err) => parser.destroy(err));
-      text.pipe(parser);
-      let line = 1;
-      let seen = 0;
-      let record = 0;
-      try {
-        for await (const cells of parser as AsyncIterable<string[]>) {
-          const start = line;
-          line += 1 + breaksIn(cells);
-          seen++;
-          if (seen <= skipRecords) continue; // the sep= line and the header (lines still counted)
-          record++;
-          yield { record, line: start, cells, extra: hasExtra(cells, width) };
-        }
-      } catch (err) {
-        throw readError(err, line, delimiter);
-      } finally {
-        text.unpipe(parser);
-        text.destroy();
-        parser.destroy();
-      }
+    batches,
+    records: () => flatten(batches()),
+  };
+}
+
+/** One record at a time from batches; a plain iterator, cheaper per record than an async generator. */
+function flatten(batches: AsyncIterable<SourceRecord[]>): AsyncIterable<SourceRecord> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = batches[Symbol.asyncIterator]();
+      let batch: SourceRecord[] = [];
+      let i = 0;
+      return {
+        async next(): Promise<IteratorResult<SourceRecord>> {
+          while (i >= batch.length) {
+            const r = await it.next();
+            if (r.done) return { done: true, value: undefined };
+            batch = r.value;
+            i = 0;
+          }
+          return { done: false, value: batch[i++]! };
+        },
+        async return(): Promise<IteratorResult<SourceRecord>> {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
     },
   };
+}
+
+/** Splits text into lines at CRLF, LF or CR across chunks, with 1-based line numbers. */
+class LineSplitter {
+  private rest = '';
+  private line = 0;
+  push(text: string, final = false): Array<{ line: number; text: string }> {
+    const s = this.rest + text;
+    const out: Array<{ line: number; text: string }> = [];
+    const re = /\r\n|\n|\r/g;
+    let from = 0;
+    for (let m = re.exec(s); m; m = re.exec(s)) {
+      // A CR at the very end may be the first half of a CRLF split across chunks.
+      if (!final && m[0] === '\r' && m.index === s.length - 1) break;
+      out.push({ line: ++this.line, text: s.slice(from, m.index) });
+      from = m.index + m[0].length;
+    }
+    this.rest = s.slice(from);
+    if (final && this.rest !== '') {
+      out.push({ line: ++this.line, text: this.rest });
+      this.rest = '';
+    }
+    return out;
+  }
 }
 
 function openLines(
@@ -327,36 +379,41 @@ function openLines(
   const hasHeader = firstLine !== '' && !firstLine.includes('@');
   const header = [hasHeader ? firstLine : 'Email'];
   notes.push('The file has one value per line; each line is read as one address.');
+  if (hasHeader) notes.push(`The first line "${firstLine}" has no @, so it was taken as the column name.`);
   let bytes = 0;
+  async function* batches(): AsyncGenerator<SourceRecord[]> {
+    bytes = dataStart;
+    const split = new LineSplitter();
+    let record = 0;
+    const convert = (lines: Array<{ line: number; text: string }>): SourceRecord[] => {
+      const out: SourceRecord[] = [];
+      for (const l of lines) {
+        if (l.line === 1 && hasHeader) continue;
+        out.push({ record: ++record, line: l.line, cells: [l.text], extra: false });
+      }
+      return out;
+    };
+    try {
+      for await (const text of textChunks(file, dataStart, encoding, (n) => {
+        bytes += n;
+      })) {
+        const b = convert(split.push(text));
+        if (b.length) yield b;
+      }
+      const b = convert(split.push('', true));
+      if (b.length) yield b;
+    } catch (err) {
+      throw readError(err, record);
+    }
+  }
   return {
     layout: layoutOf('lines', encoding, null, null),
     header,
     notes,
     size,
     bytesRead: () => bytes,
-    async *records() {
-      bytes = dataStart;
-      const text = textStream(file, dataStart, encoding, (n) => {
-        bytes += n;
-      });
-      text.setEncoding('utf8');
-      const rl = readline.createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
-      let line = 0;
-      let record = 0;
-      try {
-        for await (const raw of rl) {
-          line++;
-          if (line === 1 && hasHeader) continue;
-          record++;
-          yield { record, line, cells: [raw], extra: false };
-        }
-      } catch (err) {
-        throw readError(err, line, null);
-      } finally {
-        rl.close();
-        text.destroy();
-      }
-    },
+    batches,
+    records: () => flatten(batches()),
   };
 }
 
@@ -367,10 +424,10 @@ async function openVcard(
   dataStart: number,
   notes: string[],
 ): Promise<Source> {
-  if (size > 200 * 1024 * 1024) {
+  if (size > 100 * 1024 * 1024) {
     throw new MailroomError(
       'IMPORT_FILE',
-      'This vCard file is larger than 200 MB. Export the contacts as CSV instead, or in smaller parts.',
+      'This vCard file is larger than 100 MB. Export the contacts as CSV instead, or in smaller parts.',
     );
   }
   const bytes = (await fs.promises.readFile(file)).subarray(dataStart);
@@ -385,12 +442,12 @@ async function openVcard(
     notes,
     size,
     bytesRead: () => size,
-    async *records() {
+    batches: async function* () {
+      yield read.rows.map((r, i) => ({ record: i + 1, line: r.line, cells: r.cells, extra: false }));
+    },
+    records: async function* () {
       let record = 0;
-      for (const r of read.rows) {
-        record++;
-        yield { record, line: r.line, cells: r.cells, extra: false };
-      }
+      for (const r of read.rows) yield { record: ++record, line: r.line, cells: r.cells, extra: false };
     },
   };
 }

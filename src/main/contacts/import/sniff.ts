@@ -55,8 +55,11 @@ export function sniff(head: string, complete: boolean): SniffResult {
     if (counts.length === 0 || counts[0]! < 2) continue;
     const header = counts[0]!;
     const rest = counts.slice(1);
-    // Rows with the header's field count, or fewer (spreadsheets drop trailing empty cells):
-    // a wrong delimiter inside names gives counts that vary.
+    // A delimiter that splits the header but hardly any row is a character inside a value
+    // ("Meier, Eva <eva@example.de>" in a one-address-per-line file).
+    if (rest.length > 0 && rest.filter((c) => c >= 2).length < rest.length / 2) continue;
+    // Then the most rows with exactly the header's field count wins: a wrong delimiter that
+    // also occurs inside names gives counts that vary.
     const same = rest.filter((c) => c === header).length;
     const score = rest.length === 0 ? 1 : same / rest.length;
     if (!best || score > best.score + 1e-9 || (Math.abs(score - best.score) < 1e-9 && header > best.fields)) {

@@ -107,8 +107,9 @@ function logicalLines(text: string): Array<{ text: string; line: number }> {
     const raw = physical[i]!;
     const last = out[out.length - 1];
     if (last && qpOpen) {
-      // Quoted-printable soft break: "=" at the end joins the next line as is.
-      last.text = last.text.slice(0, -1) + raw.replace(/^[ \t]/, '');
+      // Quoted-printable soft break: "=" at the end joins the next line as is (a space at
+      // its start is content: QP writes spaces literally except at a line's end).
+      last.text = last.text.slice(0, -1) + raw;
       qpOpen = last.text.endsWith('=');
       continue;
     }
