@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkAddress } from '../../src/main/contacts/address.ts';
 import { cellWarnings, isEmptyDate, parseDate, parseNumber, splitMulti } from '../../src/main/contacts/import/cells.ts';
 import { readAll } from '../../src/main/contacts/import/read-file.ts';
 
@@ -75,6 +76,23 @@ describe('cellWarnings', () => {
     expect(codes('ab\ufffd')).toEqual(['unreadable']);
     expect(codes('X\u0081')).toEqual(['control']);
     expect(codes('two\r\nlines')).toEqual([]);
+  });
+});
+
+describe('the address quirks fixture', () => {
+  it('holds one case of each thing the address check reports, as read', async () => {
+    const rows = await cellsOf('quirk-addresses.csv');
+    const checks = rows.map((r) => checkAddress(r[0]!));
+    expect(checks.map((c) => (c.ok ? `ok ${c.address} ${c.normalised.length}` : 'invalid'))).toEqual([
+      'invalid', // two addresses in one cell
+      'ok hans@example.de 1', // Name <addr>
+      'ok mail@example.com 1', // mailto:
+      'ok zero@example.com 1', // U+200B / U+FEFF at the edges
+      'invalid', // U+200B inside
+      'ok spaced@example.com 1', // spaces around
+      'ok lost@example.cz 0',
+      'invalid', // empty
+    ]);
   });
 });
 

@@ -118,6 +118,10 @@ describe('autoMap', () => {
       'confirm_time',
       'confirm_ip',
       'accepts_email_marketing',
+      'unsub_reason',
+      'unsub_time',
+      'clean_campaign_title',
+      'clean_time',
     ]);
   });
 });

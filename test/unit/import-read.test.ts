@@ -174,6 +174,12 @@ describe('encodings', () => {
     expect(read.at(-1)).toMatchObject({ record: 30001, line: 30002, cells: ['late@example.com', 'Café'] });
   });
 
+  it('refuses UTF-8 for a file that is not UTF-8, before reading a record', async () => {
+    await expect(openSource(path.join(FIXTURES, 'excel-european.csv'), { encoding: 'utf-8' })).rejects.toThrow(
+      /not written in UTF-8.*Windows-1252/,
+    );
+  });
+
   it('refuses an unknown encoding name with the list of choices', async () => {
     await expect(openSource(path.join(FIXTURES, 'excel-european.csv'), { encoding: 'klingon' })).rejects.toThrow(
       /does not know the text encoding "klingon".*windows-1252/,
@@ -253,6 +259,29 @@ describe('previewSource', () => {
       ['', null],
       ['', null],
     ]);
+  });
+
+  it('says when the first line of a one-address-per-line file is taken as its column name', async () => {
+    const p = await previewSource(path.join(FIXTURES, 'lines-header.txt'));
+    expect(p.notes).toContain('The first line "E-mail" has no @, so it was taken as the column name.');
+    expect(p.columns).toEqual([
+      { index: 0, name: 'E-mail', field: 'email', samples: ['eva@example.com', 'fritz@example.de'] },
+    ]);
+  });
+
+  it('closes the file when a reader stops early (preview, cancel)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'many.csv');
+    fs.writeFileSync(file, `Email\n${Array.from({ length: 20000 }, (_v, i) => `p${i}@example.com`).join('\n')}\n`);
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    await previewSource(file); // warm up whatever the first call opens for good
+    const before = fds();
+    for (let i = 0; i < 30; i++) {
+      await previewSource(file);
+      const src = await openSource(file);
+      for await (const r of src.records()) if (r.record === 3) break;
+    }
+    expect(fds()).toBe(before);
   });
 
   it('says when no column is the address', async () => {

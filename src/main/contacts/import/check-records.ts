@@ -1,6 +1,6 @@
 import type { FieldType, ImportMapping, ImportProblem } from '../../../shared/domain/contacts.ts';
 import { checkAddress } from '../address.ts';
-import { cellWarnings, isEmptyDate, parseDate, parseNumber, splitMulti } from './cells.ts';
+import { cellWarnings, isEmptyDate, MAX_FIELD_LENGTH, parseDate, parseNumber, splitMulti } from './cells.ts';
 import { CUSTOM_FIELD_PREFIX } from './job-types.ts';
 
 // One record of the file becomes one row to stage, or a problem that says why not.
@@ -53,12 +53,22 @@ const CONSENT_COLUMNS: Record<string, string> = {
   clean_time: 'cleanTime',
 };
 
+// Printable ASCII without a formula start (= + - @) or a "?" (a lost letter): no cell
+// warning can apply, so the full checks are skipped (most cells of most files).
+const PLAIN_CELL = /^[\x20-\x2a\x2c\x2e-\x3c\x3e\x41-\x7e][\x20-\x3e\x40-\x7e]*$/;
+
 const NO = /^(no|n|false|0|nein|non|unsubscribed|not_subscribed)$/i;
 
+/**
+ * `keyOf` returns the key staged for an earlier record: duplicates are found by a 53-bit hash
+ * of the key (a million keys as strings cost over 100 MB; as numbers, about 40), and a hash
+ * that matches is confirmed against the key itself.
+ */
 export function recordChecker(
   mapping: ImportMapping,
   fieldTypes: Record<string, FieldType>,
   headerLength: number,
+  keyOf: (record: number) => string | undefined,
 ): RecordChecker {
   const emailCol = mapping.email;
   const col = (name: string) => mapping[name];
@@ -78,7 +88,21 @@ export function recordChecker(
   const kinds: ('name' | 'email' | 'other')[] = [];
   if (emailCol !== undefined) kinds[emailCol] = 'email';
   for (const c of [firstCol, lastCol]) if (c !== undefined) kinds[c] = 'name';
-  const seen = new Map<string, number>();
+  const seen = new Map<number, number>();
+  // Keys whose hash another key already had (practically never): compared as strings.
+  const collided = new Map<string, number>();
+  const firstWith = (key: string, record: number): number | undefined => {
+    const h = hash53(key);
+    const first = seen.get(h);
+    if (first === undefined) {
+      seen.set(h, record);
+      return undefined;
+    }
+    if (keyOf(first) === key) return first;
+    const other = collided.get(key);
+    if (other === undefined) collided.set(key, record);
+    return other;
+  };
   const problems: ImportProblem[] = [];
   const counts = { records: 0, blank: 0, skipped: 0, declined: 0 };
   const cellAt = (cells: string[], c: number | undefined) => (c === undefined ? '' : (cells[c] ?? '').trim());
@@ -119,7 +143,7 @@ export function recordChecker(
       problem(rec, 'invalid', raw, `Not a valid email address: ${addr.reason} Left out.`);
       return null;
     }
-    const first = seen.get(addr.key);
+    const first = firstWith(addr.key, rec.record);
     if (first !== undefined) {
       counts.skipped++;
       problems.push({
@@ -132,11 +156,10 @@ export function recordChecker(
       });
       return null;
     }
-    seen.set(addr.key, rec.record);
     for (const sentence of addr.normalised) problem(rec, 'normalised', raw, `${sentence} Imported as ${addr.address}.`);
     for (let c = 0; c < cells.length; c++) {
       const cell = cells[c] as string;
-      if (cell === '') continue;
+      if (cell === '' || (cell.length <= MAX_FIELD_LENGTH && PLAIN_CELL.test(cell))) continue;
       for (const w of cellWarnings(cell, kinds[c] ?? 'other')) {
         problem(rec, 'warning', cell.slice(0, 200), `Column ${c + 1}: ${w.reason}.`);
       }
@@ -194,4 +217,16 @@ export function recordChecker(
   }
 
   return { check, problems, counts };
+}
+
+/** Two 32-bit FNV-1a style hashes of the UTF-16 code units, combined into 53 bits. */
+export function hash53(s: string): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
 }

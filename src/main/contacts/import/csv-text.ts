@@ -84,12 +84,16 @@ export class DelimitedTextReader {
     const d = this.d;
     let pos = 0;
     const dch = String.fromCharCode(d);
+    // No LF left in this text (a file with CR line ends): skip the fast path, which would
+    // otherwise search to the end of the text once per record.
+    let noLf = false;
     records: while (pos < len) {
       const start = pos;
       const line = this.line;
       // Fast path: a whole line without quotes or a stray CR is split natively.
-      const nl = s.indexOf('\n', pos);
-      if (nl >= 0) {
+      const nl = noLf ? -1 : s.indexOf('\n', pos);
+      if (nl < 0) noLf = true;
+      else {
         const end = nl > pos && s.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
         const text = s.slice(pos, end);
         if (text.indexOf('"') < 0 && text.indexOf('\r') < 0) {

@@ -19,6 +19,10 @@ export const MAPPING_TARGETS = {
   confirm_time: 'Confirmation time (consent evidence)',
   confirm_ip: 'Confirmation IP address (consent evidence)',
   accepts_email_marketing: 'Accepts email marketing (yes/no consent column)',
+  unsub_reason: 'Why they unsubscribed (Mailchimp unsubscribed export)',
+  unsub_time: 'When they unsubscribed (Mailchimp unsubscribed export)',
+  clean_campaign_title: 'Campaign whose mail bounced (Mailchimp cleaned export)',
+  clean_time: 'When the address was cleaned (Mailchimp cleaned export)',
 } as const;
 export type MappingTarget = keyof typeof MAPPING_TARGETS;
 export const CUSTOM_FIELD_PREFIX = 'field:';
@@ -125,6 +129,10 @@ const KNOWN: Record<MappingTarget, string[]> = {
   confirm_time: ['CONFIRM_TIME'],
   confirm_ip: ['CONFIRM_IP'],
   accepts_email_marketing: ['Accepts Email Marketing', 'Accepts Marketing'],
+  unsub_reason: ['UNSUB_REASON'],
+  unsub_time: ['UNSUB_TIME'],
+  clean_campaign_title: ['CLEAN_CAMPAIGN_TITLE'],
+  clean_time: ['CLEAN_TIME'],
 };
 
 const KNOWN_KEYS: Array<[MappingTarget, string[]]> = (Object.entries(KNOWN) as Array<[MappingTarget, string[]]>).map(

@@ -71,9 +71,14 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       .prepare(sql)
       .pluck()
       .get(...params) as number;
-  const run = (sql: string, params: Record<string, unknown> | unknown[] = {}) =>
-    db.prepare(sql).run(params as never).changes;
+  const trace = process.env.MAILROOM_IMPORT_TRACE ? (what: string) => traceStep(what) : () => {};
+  const run = (sql: string, params: Record<string, unknown> | unknown[] = {}) => {
+    const changes = db.prepare(sql).run(params as never).changes;
+    trace(sql.trim().slice(0, 60));
+    return changes;
+  };
 
+  trace('merge starts');
   db.exec('BEGIN IMMEDIATE');
   try {
     const options = {
@@ -138,24 +143,31 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       options.createdFields = createFields(db, input, now);
       options.tagsAfter = one('SELECT coalesce(max(id), 0) FROM tags');
 
+      const idsBefore = one('SELECT coalesce(max(id), 0) FROM contacts');
+      // New contacts take the ids after the largest one, numbered by record (gaps where rows
+      // were left out), so each staged row knows its contact without a lookup.
       added = run(
-        `INSERT INTO contacts (address, address_key, first_name, last_name, company, fields, consent_source,
+        `INSERT INTO contacts (id, address, address_key, first_name, last_name, company, fields, consent_source,
                                consent_basis, consent_at, consent_detail, import_id, created_at, updated_at)
-         SELECT address, key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
+         SELECT @base + rec, address, key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
                 'import', @basis, @now, detail, @id, @now, @now
          FROM temp.stage WHERE contact_id IS NULL AND suppressed <> 2 ORDER BY rec`,
-        { ...p, basis: input.basis ?? null },
+        { ...p, basis: input.basis ?? null, base: idsBefore },
       );
-      run(
-        `UPDATE temp.stage SET contact_id = (SELECT id FROM contacts c WHERE c.address_key = stage.key)
-         WHERE contact_id IS NULL AND suppressed <> 2`,
-      );
+      run(`UPDATE temp.stage SET contact_id = @base + rec WHERE contact_id IS NULL AND suppressed <> 2`, {
+        base: idsBefore,
+      });
       if (input.existing !== 'skip') updateExisting(db, input.existing, p);
+      trace('contacts linked');
+      if (input.existing !== 'skip') trace('existing updated');
       if (list) addToList(db, list.id, p);
+      trace('list members');
       addTags(db, input.tags, p);
+      trace('tags');
       options.tagsUpTo = one('SELECT coalesce(max(id), 0) FROM tags');
     }
 
+    trace('before counts');
     const count = (where: string) => one(`SELECT count(*) FROM temp.stage WHERE ${where}`);
     const counts: MergeResult['counts'] = {
       records: input.readCounts.records,
@@ -179,12 +191,14 @@ export function merge(db: Db, input: MergeInput): MergeResult {
     for (const pr of input.problems) {
       problem.run(importId, pr.record, pr.line, pr.kind, pr.value, pr.reason, pr.sameAs ?? null);
     }
+    trace('problems');
     if (input.cancelled()) throw new Cancelled();
     if (input.dryRun) {
       db.exec('ROLLBACK');
       return { importId: null, counts };
     }
     db.exec('COMMIT');
+    trace('commit');
     return { importId, counts };
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK');
@@ -307,4 +321,14 @@ function addTags(db: Db, optionTags: string[], p: { id: number; now: number }): 
      SELECT w.contact_id, t.id, @id FROM (${wanted}) w JOIN tags t ON t.name = w.name WHERE true
      ON CONFLICT (contact_id, tag_id) DO NOTHING`,
   ).run({ options, id: p.id });
+}
+
+let lastStep = performance.now();
+function traceStep(what: string): void {
+  const t = performance.now();
+  const m = process.memoryUsage();
+  process.stderr.write(
+    `import: ${Math.round(t - lastStep)} ms ${what.replace(/\s+/g, ' ')} (rss ${m.rss >> 20} MB, heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} MB, ext ${m.external >> 20} ab ${m.arrayBuffers >> 20}, cpu ${Math.round(process.cpuUsage().user / 1000)} ms)\n`,
+  );
+  lastStep = t;
 }

@@ -74,6 +74,12 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
     }
   } else if (opts.encoding) {
     encoding = checkEncodingName(opts.encoding);
+    if (encoding === 'utf-8' && !(await isUtf8File(file))) {
+      throw new MailroomError(
+        'IMPORT_FILE',
+        'This file is not written in UTF-8: some of its letters would be lost. Choose the encoding it was saved in (most often Western European, Windows-1252).',
+      );
+    }
   } else {
     const guess = detectEncoding(head);
     if (guess.encoding === 'utf-8' && size > head.length && !(await isUtf8File(file))) {
@@ -373,6 +379,7 @@ function openLines(
   const hasHeader = firstLine !== '' && !firstLine.includes('@');
   const header = [hasHeader ? firstLine : 'Email'];
   notes.push('The file has one value per line; each line is read as one address.');
+  if (hasHeader) notes.push(`The first line "${firstLine}" has no @, so it was taken as the column name.`);
   let bytes = 0;
   async function* batches(): AsyncGenerator<SourceRecord[]> {
     bytes = dataStart;

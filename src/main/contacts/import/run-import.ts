@@ -41,8 +41,15 @@ export async function runImport(
     }
   }
   const fieldTypes = resolveFieldTypes(db, mapping, job.fieldTypes);
-  const checker = recordChecker(mapping, fieldTypes, source.header.length);
   createStage(db);
+  let batch: StagedRow[] = [];
+  const stagedKey = db.prepare('SELECT key FROM temp.stage WHERE rec = ?').pluck();
+  const keyOf = (record: number): string | undefined => {
+    // Not flushed yet: in the batch, which is in record order.
+    if (batch.length > 0 && record >= (batch[0] as StagedRow).record) return findInBatch(batch, record)?.key;
+    return stagedKey.get(record) as string | undefined;
+  };
+  const checker = recordChecker(mapping, fieldTypes, source.header.length, keyOf);
   let last = 0;
   const report = (phase: ImportProgress['phase'], force = false) => {
     const t = Date.now();
@@ -52,7 +59,6 @@ export async function runImport(
   };
   try {
     report('reading', true);
-    let batch: StagedRow[] = [];
     for await (const rec of source.records()) {
       const row = checker.check(rec);
       if (row) batch.push(row);
@@ -64,6 +70,7 @@ export async function runImport(
       }
     }
     stageRows(db, batch);
+    if (process.env.MAILROOM_IMPORT_TRACE) process.stderr.write(`import: read, checked and staged\n`);
     if (cancelled()) return null;
     onProgress({ phase: 'saving', done: source.size, total: source.size, records: checker.counts.records });
     const fileSha256 = await sha256;
@@ -118,6 +125,19 @@ export async function runImport(
   } finally {
     dropStage(db);
   }
+}
+
+function findInBatch(batch: StagedRow[], record: number): StagedRow | undefined {
+  let lo = 0;
+  let hi = batch.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = batch[mid] as StagedRow;
+    if (r.record === record) return r;
+    if (r.record < record) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 /** A provider's suppression columns, which the wizard does not offer, are taken by their names. */

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../db/connection.ts';
 import { suppressionHashKey } from '../address.ts';
 import type { StagedRow } from './check-records.ts';
@@ -10,9 +11,6 @@ import type { StagedRow } from './check-records.ts';
 export const STAGE_ROWS_PER_TRANSACTION = 5000;
 
 export function createStage(db: Db): void {
-  // The staged rows of a million-row file fit in a cache this size, so the temp file is
-  // written once rather than read back page by page during the merge.
-  db.pragma('temp.cache_size = -65536');
   db.exec(`
     DROP TABLE IF EXISTS temp.stage;
     CREATE TEMP TABLE stage (
@@ -38,10 +36,7 @@ export function createStage(db: Db): void {
 
 /** Appends rows to the stage in one TEMP transaction. */
 export function stageRows(db: Db, rows: StagedRow[]): void {
-  const insert = db.prepare(
-    `INSERT INTO temp.stage (rec, key, address, first_name, last_name, company, fields, tags, detail, declined)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insert = insertStatement(db);
   db.transaction(() => {
     for (const r of rows) {
       insert.run(
@@ -60,6 +55,21 @@ export function stageRows(db: Db, rows: StagedRow[]): void {
   })();
 }
 
+const statements = new WeakMap<Db, Statement<unknown[]>>();
+
+function insertStatement(db: Db): Statement<unknown[]> {
+  let insert = statements.get(db);
+  if (!insert) {
+    insert = db.prepare(
+      `INSERT INTO temp.stage (rec, key, address, first_name, last_name, company, fields, tags, detail, declined)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    statements.set(db, insert);
+  }
+  return insert;
+}
+
 export function dropStage(db: Db): void {
+  statements.delete(db);
   db.exec('DROP TABLE IF EXISTS temp.stage; DROP TABLE IF EXISTS temp.upd');
 }
