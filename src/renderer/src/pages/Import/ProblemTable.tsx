@@ -42,12 +42,12 @@ export function ProblemTable({ problems, total }: { problems: ImportProblem[]; t
             <Table.Tr key={`${p.record}-${p.kind}-${p.reason}`} data-testid="problem-row" data-kind={p.kind}>
               <Table.Td>{p.record}</Table.Td>
               <Table.Td>{p.line}</Table.Td>
-              <Table.Td>
-                <Badge variant="light" color={COLORS[p.kind] ?? 'gray'}>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                <Badge variant="light" color={COLORS[p.kind] ?? 'gray'} style={{ overflow: 'visible' }}>
                   {PROBLEM_LABELS[p.kind] ?? p.kind}
                 </Badge>
               </Table.Td>
-              <Table.Td style={{ wordBreak: 'break-all', maxWidth: 240 }}>{p.value ?? ''}</Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere', minWidth: 140, maxWidth: 260 }}>{p.value ?? ''}</Table.Td>
               <Table.Td>
                 <Text size="sm">{p.reason}</Text>
               </Table.Td>
