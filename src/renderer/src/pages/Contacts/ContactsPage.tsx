@@ -44,8 +44,9 @@ export function ContactsPage() {
         <Tabs.Panel value="suppressions" pt="md">
           <SuppressionsTab />
         </Tabs.Panel>
-        <Tabs.Panel value="import" pt="md">
-          <ImportWizard onFinished={() => undefined} />
+        {/* Kept while other tabs are looked at: a running import and the wizard's choices stay. */}
+        <Tabs.Panel value="import" pt="md" keepMounted>
+          <ImportWizard />
         </Tabs.Panel>
         <Tabs.Panel value="export" pt="md">
           <ExportTab />

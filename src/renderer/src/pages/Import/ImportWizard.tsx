@@ -32,7 +32,7 @@ const START_OPTIONS: WizardOptions = {
  * count and problem → import with progress and Cancel → the report, and Undo.
  * Nothing is saved before the last step; the file's path never leaves main.
  */
-export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
+export function ImportWizard() {
   const [step, setStep] = useState(0);
   const [file, setFile] = useState<ChosenFile | null>(null);
   const [preview, setPreview] = useState<ImportPreview | null>(null);
@@ -97,7 +97,6 @@ export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
         setReport(r);
         setStep(5);
         setRefreshKey((k) => k + 1);
-        onFinished?.();
       }
     } catch (err) {
       setRunError(toIpcError(err));
@@ -183,7 +182,15 @@ export function ImportWizard({ onFinished }: { onFinished?: () => void }) {
             newFields={newFields}
             onFieldCreated={(f) => setNewFields((all) => [...all.filter((x) => x.key !== f.key), f])}
           />
-          <Nav onBack={() => setStep(1)} onNext={() => setStep(3)} nextDisabled={mapping.email === undefined} />
+          <Nav
+            onBack={() => setStep(1)}
+            onNext={() => {
+              // Lists and tags may have changed in the other tabs meanwhile.
+              setRefreshKey((k) => k + 1);
+              setStep(3);
+            }}
+            nextDisabled={mapping.email === undefined}
+          />
         </Stack>
       )}
 
