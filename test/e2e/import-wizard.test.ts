@@ -95,6 +95,11 @@ describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
       await page.getByTestId('new-field-create').click();
       expect(await page.getByTestId('mapping-3').inputValue()).toBe('field:city');
       await app.screenshot('import-02-mapping');
+      // Looking at another tab keeps the wizard where it was.
+      await page.getByTestId('contacts-tab-lists').click();
+      await page.getByTestId('list-name').waitFor();
+      await page.getByTestId('contacts-tab-import').click();
+      expect(await page.getByTestId('mapping-3').inputValue()).toBe('field:city');
       await page.getByTestId('import-next').click();
 
       // Options: a new list, a tag, the consent basis, and the note about suppressions.
