@@ -90,6 +90,25 @@ describe('contacts and import over IPC', () => {
     expect(fs.readFileSync(desktop.savePath, 'utf8')).toContain('bad');
   });
 
+  it('previews every kind of fixture file within the contract', async () => {
+    const dirOf = path.resolve('test/fixtures/contacts');
+    const files = fs.readdirSync(dirOf).filter((f) => /\.(csv|txt|vcf)$/.test(f) && !f.includes('unclosed'));
+    expect(files.length).toBeGreaterThan(20);
+    for (const f of files) {
+      desktop.openPath = path.join(dirOf, f);
+      const chosen = (await ask('imports.chooseFile')).data as unknown as { token: string };
+      const preview = await ask('imports.preview', { token: chosen.token });
+      expect({ f, ok: preview.ok, error: preview.error }).toEqual({ f, ok: true, error: undefined });
+    }
+    // A file the reader refuses says why, as a sentence the wizard shows.
+    desktop.openPath = path.join(dirOf, 'quirk-unclosed-quote.csv');
+    const chosen = (await ask('imports.chooseFile')).data as unknown as { token: string };
+    const refused = await ask('imports.preview', { token: chosen.token });
+    expect(refused.ok).toBe(false);
+    expect(refused.error?.code).toBe('IMPORT_FILE');
+    expect(refused.error?.message).toMatch(/quote/i);
+  });
+
   it('lifts a suppression only with a stated reason, and acts on a whole filter', async () => {
     engine.contacts.suppress('ann@example.com', 'complaint', 'Marked as spam at the provider');
     const noReason = await ask('suppressions.remove', { address: 'ann@example.com', reason: ' ' });
