@@ -30,7 +30,8 @@ export function PreviewStep({
           </Badge>
         )}
       </Group>
-      {layout.format === 'csv' && (
+      {/* A vCard says its own character set per line; text files can be read another way. */}
+      {layout.format !== 'vcard' && (
         <Group align="flex-end">
           <NativeSelect
             label="Characters written as"
@@ -41,15 +42,17 @@ export function PreviewStep({
             disabled={loading}
             data-testid="import-encoding"
           />
-          <NativeSelect
-            label="Columns separated by"
-            description="If everything is in one column, try another."
-            value={layout.delimiter ?? ','}
-            onChange={(e) => onReread({ delimiter: e.currentTarget.value })}
-            data={DELIMITERS}
-            disabled={loading}
-            data-testid="import-delimiter"
-          />
+          {layout.format === 'csv' && (
+            <NativeSelect
+              label="Columns separated by"
+              description="If everything is in one column, try another."
+              value={layout.delimiter ?? ','}
+              onChange={(e) => onReread({ delimiter: e.currentTarget.value })}
+              data={DELIMITERS}
+              disabled={loading}
+              data-testid="import-delimiter"
+            />
+          )}
         </Group>
       )}
       {preview.notes.map((n) => (
