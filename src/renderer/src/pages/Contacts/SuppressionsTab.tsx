@@ -12,6 +12,7 @@ import { SaveFileButton } from './SaveFileButton.tsx';
 /** The do-not-send list: nothing is ever sent to an address on it, whatever list the person is on. */
 export function SuppressionsTab() {
   const [text, setText] = useState('');
+  const [why, setWhy] = useState('');
   // Pages come newest first with a forward cursor; the cursors behind us make Previous.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
@@ -25,10 +26,11 @@ export function SuppressionsTab() {
     () =>
       call('suppressions.list', {
         limit: 50,
+        ...(why ? { reason: why as SuppressionReason } : {}),
         ...(text.trim() ? { search: text.trim() } : {}),
         ...(cursor ? { cursor } : {}),
       }),
-    [text, cursor, refreshKey],
+    [text, why, cursor, refreshKey],
   );
   const refresh = () => setRefreshKey((k) => k + 1);
 
@@ -38,7 +40,7 @@ export function SuppressionsTab() {
         Mailroom never sends to an address on this list. Imports can add to it but never take anyone off; only you can,
         one address at a time, with a reason.
       </Text>
-      <Group justify="space-between" align="flex-end">
+      <Group align="flex-end">
         <TextInput
           label="Search"
           placeholder="Address"
@@ -50,7 +52,20 @@ export function SuppressionsTab() {
           w={260}
           data-testid="suppressions-search"
         />
-        <Group gap="xs">
+        <NativeSelect
+          label="Why"
+          value={why}
+          onChange={(e) => {
+            setWhy(e.currentTarget.value);
+            setCursors([]);
+          }}
+          data={[
+            { value: '', label: 'Any reason' },
+            ...SUPPRESSION_REASONS.map((r) => ({ value: r, label: REASON_LABELS[r] })),
+          ]}
+          data-testid="suppressions-reason"
+        />
+        <Group gap="xs" ml="auto">
           <Button variant="default" onClick={() => setAdding(true)} data-testid="suppressions-add">
             Add an address
           </Button>
