@@ -1,6 +1,7 @@
 import { Button } from '@mantine/core';
 import { useState } from 'react';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
+import { plural } from './contact-words.ts';
 
 /** A button that asks main to write a file where the user picks in the save dialog. */
 export function SaveFileButton({
@@ -21,7 +22,7 @@ export function SaveFileButton({
     setBusy(true);
     try {
       const r = await run();
-      if (r.saved) notifySuccess(`${r.rows.toLocaleString()} rows saved to ${r.path}.`, 'Saved');
+      if (r.saved) notifySuccess(`${plural(r.rows, 'row', 'rows')} saved to ${r.path}.`, 'Saved');
     } catch (err) {
       notifyError(err, 'The file was not saved');
     } finally {
