@@ -169,6 +169,21 @@ describe('contacts', () => {
   });
 });
 
+describe('search', () => {
+  it('finds names that start with a non-ASCII capital from the word typed in small letters, and the reverse', () => {
+    const e = c.addContact({ address: 'e@example.com', firstName: 'Élodie', lastName: 'Durand' }).contact.id;
+    const o = c.addContact({ address: 'o@example.com', firstName: 'Paul', lastName: 'Öztürk' }).contact.id;
+    const m = c.addContact({ address: 'm@example.com', firstName: 'Anna', lastName: 'müller' }).contact.id;
+    c.addContact({ address: 'x@example.com', firstName: 'Elodie', lastName: 'Other' });
+    const ids = (text: string) => c.queryContacts({ filter: { text } }).rows.map((r) => r.id);
+    expect(ids('élodie')).toEqual([e]);
+    expect(ids('ÉLO')).toEqual([e]);
+    expect(ids('öz')).toEqual([o]);
+    expect(ids('Müll')).toEqual([m]);
+    expect(ids('élodie dur')).toEqual([e]);
+  });
+});
+
 describe('erasure', () => {
   it('deletes the contact and keeps a hashed suppression that blocks the address in another case or IDN form', () => {
     const l = c.createList('News');
