@@ -127,6 +127,12 @@ export function segmentQuery(
  */
 const countCache = new WeakMap<Db, { version: string; counts: Map<string, number> }>();
 
+/** The count, read from the database now (no cache). */
+export function countSegmentNow(db: Db, definition: unknown): number {
+  const q = segmentQuery(db, definition);
+  return db.prepare(`SELECT count(*) FROM (${q.sql})`).pluck().get(q.params) as number;
+}
+
 /** The live count of a definition (saved or not). */
 export function countSegment(db: Db, definition: unknown): number {
   const def = parseDefinition(definition);
@@ -142,8 +148,7 @@ export function countSegment(db: Db, definition: unknown): number {
   const key = JSON.stringify(def);
   const known = cache.counts.get(key);
   if (known !== undefined) return known;
-  const q = segmentQuery(db, def);
-  const n = db.prepare(`SELECT count(*) FROM (${q.sql})`).pluck().get(q.params) as number;
+  const n = countSegmentNow(db, def);
   if (cache.counts.size > 200) cache.counts.clear();
   cache.counts.set(key, n);
   return n;
