@@ -14,7 +14,9 @@ import { Params, parseDefinition, segmentWhere } from './segment-sql.ts';
 // table joined on the key; unordered). choosePlan counts each atom up to the cap: when
 // one is small, its matches are collected whole (exact total, pages cut from that list);
 // otherwise the page walks the smallest ordered index (or the table by id), checking
-// the rest, and stops after a page. Indexes: migrations 008 and 009.
+// the rest, and stops after a page. The total is exact up to the cap; beyond it, or when
+// combined filters would need more than `scanBudget` rows read to count, it is a lower
+// bound marked `capped` ("more than N"). Indexes: migrations 008 and 009.
 
 export interface Tuning {
   /** Matches counted exactly up to this many, then "more than". */
