@@ -1,6 +1,7 @@
 import { listNameSchema, type SegmentDefinition, type SegmentSummary } from '../../shared/domain/contacts.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import type { Db } from '../db/connection.ts';
+import { VersionedCache } from './db-version.ts';
 import { Params, parseDefinition, segmentDriver, segmentWhere } from './segment-sql.ts';
 
 // Saved segments and their live counts. The SQL of a definition: segment-sql.ts.
@@ -120,12 +121,11 @@ export function segmentQuery(
 }
 
 /**
- * Counts already made since the database last changed, per connection: a count over a
- * million contacts reads every row (~0.1–0.2 s), and the window asks again for the same
- * segments whenever it shows them. Any commit (another connection's: data_version;
- * this one's: total_changes) starts afresh.
+ * Counts already made since the database last changed: a count over a million contacts
+ * reads every row (~0.1–0.2 s), and the window asks again for the same segments whenever
+ * it shows them.
  */
-const countCache = new WeakMap<Db, { version: string; counts: Map<string, number> }>();
+const counts = new VersionedCache<number>();
 
 /** The count, read from the database now (no cache). */
 export function countSegmentNow(db: Db, definition: unknown): number {
@@ -136,22 +136,7 @@ export function countSegmentNow(db: Db, definition: unknown): number {
 /** The live count of a definition (saved or not). */
 export function countSegment(db: Db, definition: unknown): number {
   const def = parseDefinition(definition);
-  const version = db
-    .prepare("SELECT (SELECT data_version FROM pragma_data_version) || ':' || total_changes()")
-    .pluck()
-    .get() as string;
-  let cache = countCache.get(db);
-  if (!cache || cache.version !== version) {
-    cache = { version, counts: new Map() };
-    countCache.set(db, cache);
-  }
-  const key = JSON.stringify(def);
-  const known = cache.counts.get(key);
-  if (known !== undefined) return known;
-  const n = countSegmentNow(db, def);
-  if (cache.counts.size > 200) cache.counts.clear();
-  cache.counts.set(key, n);
-  return n;
+  return counts.get(db, JSON.stringify(def), () => countSegmentNow(db, def));
 }
 
 /** Every contact id a segment matches, in pages (for campaigns and bulk actions). */
