@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { suppressionHashKey } from '../../src/main/contacts/address.ts';
 import type { ContactsService } from '../../src/main/contacts/contacts-service.ts';
@@ -169,6 +171,21 @@ describe('contacts', () => {
   });
 });
 
+describe('search', () => {
+  it('finds names that start with a non-ASCII capital from the word typed in small letters, and the reverse', () => {
+    const e = c.addContact({ address: 'e@example.com', firstName: 'Élodie', lastName: 'Durand' }).contact.id;
+    const o = c.addContact({ address: 'o@example.com', firstName: 'Paul', lastName: 'Öztürk' }).contact.id;
+    const m = c.addContact({ address: 'm@example.com', firstName: 'Anna', lastName: 'müller' }).contact.id;
+    c.addContact({ address: 'x@example.com', firstName: 'Elodie', lastName: 'Other' });
+    const ids = (text: string) => c.queryContacts({ filter: { text } }).rows.map((r) => r.id);
+    expect(ids('élodie')).toEqual([e]);
+    expect(ids('ÉLO')).toEqual([e]);
+    expect(ids('öz')).toEqual([o]);
+    expect(ids('Müll')).toEqual([m]);
+    expect(ids('élodie dur')).toEqual([e]);
+  });
+});
+
 describe('erasure', () => {
   it('deletes the contact and keeps a hashed suppression that blocks the address in another case or IDN form', () => {
     const l = c.createList('News');
@@ -315,6 +332,36 @@ describe('bulk actions', () => {
     expect(code(() => c.addToList({ filter: {} }, 999))).toMatch(/^NOT_FOUND/);
     expect(code(() => c.tag([1, -2], 'x'))).toMatch(/^VALIDATION/);
     expect(snapshot()).toEqual(before);
+  });
+});
+
+describe('remembered counts', () => {
+  it('segment and list counts follow changes made here and by another connection', () => {
+    const l = c.createList('News');
+    c.createField('city', 'City', 'text');
+    const def = { conditions: [{ kind: 'field' as const, field: 'city', op: 'is' as const, value: 'Lyon' }] };
+    expect(c.countSegment(def)).toBe(0);
+    c.addContact({ address: 'a@example.com', fields: { city: 'Lyon' }, listIds: [l.id] });
+    expect(c.countSegment(def)).toBe(1);
+    expect(c.listLists()[0]?.subscribed).toBe(1);
+    const other = new Database(path.join(dir, 'mailroom.db'));
+    try {
+      other
+        .prepare(
+          `INSERT INTO contacts (id, address, address_key, fields, consent_source, consent_at, created_at, updated_at)
+           VALUES (99, 'b@example.com', 'b@example.com', jsonb('{"city":"Lyon"}'), 'manual', 1, 1, 1)`,
+        )
+        .run();
+      other
+        .prepare(
+          "INSERT INTO list_members (list_id, contact_id, status, added_at, updated_at) VALUES (?, 99, 'pending', 1, 1)",
+        )
+        .run(l.id);
+    } finally {
+      other.close();
+    }
+    expect(c.countSegment(def)).toBe(2);
+    expect(c.listLists()[0]).toMatchObject({ subscribed: 1, pending: 1 });
   });
 });
 

@@ -14,7 +14,9 @@ import { Params, parseDefinition, segmentWhere } from './segment-sql.ts';
 // table joined on the key; unordered). choosePlan counts each atom up to the cap: when
 // one is small, its matches are collected whole (exact total, pages cut from that list);
 // otherwise the page walks the smallest ordered index (or the table by id), checking
-// the rest, and stops after a page. Indexes: migrations 008 and 009.
+// the rest, and stops after a page. The total is exact up to the cap; beyond it, or when
+// combined filters would need more than `scanBudget` rows read to count, it is a lower
+// bound marked `capped` ("more than N"). Indexes: migrations 008 and 009.
 
 export interface Tuning {
   /** Matches counted exactly up to this many, then "more than". */
@@ -42,7 +44,7 @@ export function normaliseFilter(filter: ContactFilter = {}): Filters {
   const r = contactFilterSchema.safeParse(filter);
   if (!r.success) throw new MailroomError('VALIDATION', `The filter is not valid: ${r.error.issues[0]?.message}.`);
   const f = r.data;
-  const words = (f.text ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5);
+  const words = (f.text ?? '').normalize('NFC').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5);
   return {
     words,
     listId: f.listId ?? null,
@@ -60,14 +62,27 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** The upper end of a prefix range: every string that starts with the prefix sorts below it. */
 const upper = (s: string) => `${s}\u{10FFFF}`;
 
+/**
+ * How a lower-cased word may start a name. SQLite folds only ASCII letters (NOCASE,
+ * LIKE), so "élodie" would miss "Élodie": a word with other letters is also tried with
+ * a capital first letter and in capitals.
+ */
+export function nameForms(w: string): string[] {
+  if (/^[\x00-\x7f]*$/.test(w)) return [w];
+  const cap = `${w.slice(0, 1).toUpperCase()}${w.slice(1)}`;
+  return [...new Set([w, cap, w.toUpperCase()])];
+}
+
 /** The row checks for the whole filter, over contacts `c`. */
 export function filterTerms(db: Db, f: Filters, p: Params): string[] {
   const terms: string[] = [];
   for (const w of f.words) {
-    const like = p.add(`${escapeLike(w)}%`);
-    terms.push(
-      `(c.address_key LIKE ${like} ESCAPE '\\' OR c.first_name LIKE ${like} ESCAPE '\\' OR c.last_name LIKE ${like} ESCAPE '\\')`,
-    );
+    const key = `c.address_key LIKE ${p.add(`${escapeLike(w)}%`)} ESCAPE '\\'`;
+    const names = nameForms(w).flatMap((form) => {
+      const like = p.add(`${escapeLike(form)}%`);
+      return [`c.first_name LIKE ${like} ESCAPE '\\'`, `c.last_name LIKE ${like} ESCAPE '\\'`];
+    });
+    terms.push(`(${[key, ...names].join(' OR ')})`);
   }
   if (f.listId !== null) {
     terms.push(
@@ -93,6 +108,17 @@ export function filterTerms(db: Db, f: Filters, p: Params): string[] {
 
 export const where = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
 
+/** The index ranges where a word starts an address or a name (@lo, @hi: the prefix range). */
+function textRanges(w: string): { sql: string; lo: string }[] {
+  return [
+    { sql: 'address_key >= @lo AND address_key < @hi', lo: w },
+    ...nameForms(w).flatMap((form) => [
+      { sql: 'first_name COLLATE NOCASE >= @lo AND first_name COLLATE NOCASE < @hi', lo: form },
+      { sql: 'last_name COLLATE NOCASE >= @lo AND last_name COLLATE NOCASE < @hi', lo: form },
+    ]),
+  ];
+}
+
 /** The longest word narrows most. */
 const longestWord = (f: Filters) => [...f.words].sort((a, b) => b.length - a.length)[0] as string;
 
@@ -108,13 +134,14 @@ function atomSource(f: Filters, atom: Atom, p: Params): string {
     case 'tag':
       return `SELECT contact_id AS id FROM contact_tags WHERE tag_id = ${p.add(f.tagId)}`;
     case 'text': {
-      // Names compare without case (their indexes are NOCASE).
+      // Names compare without case (their indexes are NOCASE), in each of their forms.
       const w = longestWord(f);
-      const lo = p.add(w);
-      const hi = p.add(upper(w));
-      return `SELECT id FROM contacts WHERE address_key >= ${lo} AND address_key < ${hi}
-        UNION SELECT id FROM contacts WHERE first_name COLLATE NOCASE >= ${lo} AND first_name COLLATE NOCASE < ${hi}
-        UNION SELECT id FROM contacts WHERE last_name COLLATE NOCASE >= ${lo} AND last_name COLLATE NOCASE < ${hi}`;
+      return textRanges(w)
+        .map(
+          (r) =>
+            `SELECT id FROM contacts WHERE ${r.sql.replace('@lo', p.add(r.lo)).replace('@hi', p.add(upper(r.lo)))}`,
+        )
+        .join(' UNION ');
     }
     case 'suppressed':
       return 'SELECT c2.id AS id FROM suppressions s2 JOIN contacts c2 ON c2.address_key = s2.key WHERE s2.address IS NOT NULL';
@@ -160,13 +187,11 @@ function probe(db: Db, f: Filters, atom: Atom, cap: number): number {
     const p = new Params();
     return countUpTo(db, atomSource(f, atom, p), p.values, cap);
   }
-  const w = longestWord(f);
-  const ranges = [
-    'SELECT 1 FROM contacts WHERE address_key >= @lo AND address_key < @hi',
-    'SELECT 1 FROM contacts WHERE first_name COLLATE NOCASE >= @lo AND first_name COLLATE NOCASE < @hi',
-    'SELECT 1 FROM contacts WHERE last_name COLLATE NOCASE >= @lo AND last_name COLLATE NOCASE < @hi',
-  ];
-  return Math.max(...ranges.map((sql) => countUpTo(db, sql, { lo: w, hi: upper(w) }, cap)));
+  return Math.max(
+    ...textRanges(longestWord(f)).map((r) =>
+      countUpTo(db, `SELECT 1 FROM contacts WHERE ${r.sql}`, { lo: r.lo, hi: upper(r.lo) }, cap),
+    ),
+  );
 }
 
 export function choosePlan(db: Db, f: Filters, t: Tuning = DEFAULT_TUNING): Plan {

@@ -57,6 +57,9 @@ function refuseDuplicate(db: Db, key: string, exceptId?: number): void {
 }
 
 export function addContact(db: Db, input: ContactInput, now = Date.now()): ContactDetail {
+  if (typeof input?.address === 'string' && !input.address.trim()) {
+    throw new MailroomError('ADDRESS_INVALID', 'Type the email address of the person to add.');
+  }
   const r = contactInputSchema.safeParse(input);
   if (!r.success) {
     const i = r.error.issues[0];

