@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeContactsFile } from '../../bench/contacts-file.ts';
+import { makeContactsFile } from '../../bench/make-contacts-file.ts';
 import type { ImportProgress } from '../../src/shared/domain/contacts.ts';
 import { mailroom } from '../helpers/cli.ts';
 import { dumpContacts } from '../helpers/contacts-dump.ts';
@@ -171,7 +171,7 @@ describe('kill -9 in the middle of a large import', () => {
       await json(['contacts', 'import', seedFile, '--list', 'News']);
       const before = dumpContacts(dir);
       const big = path.join(dir, 'big.csv');
-      writeContactsFile(big, 200_000);
+      await makeContactsFile(big, 200_000);
       const child = spawn(
         process.execPath,
         [CLI, 'contacts', 'import', big, '--list', 'News', '--existing', 'overwrite', '--json'],

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { writeContactsFile } from '../../bench/contacts-file.ts';
+import { makeContactsFile } from '../../bench/make-contacts-file.ts';
 import type { ImportProgress } from '../../src/shared/domain/contacts.ts';
 import { readStore, startRelay } from '../helpers/engine.ts';
 import { RawSmtp, simpleMessage } from '../helpers/smtp-client.ts';
@@ -12,7 +12,7 @@ it('the relay keeps accepting mail while 200,000 rows are imported', async () =>
   const relay = await startRelay();
   try {
     const big = path.join(relay.dir, 'big.csv');
-    const made = writeContactsFile(big, 200_000);
+    const made = await makeContactsFile(big, 200_000);
     const phases = new Set<ImportProgress['phase']>();
     const job = relay.engine.imports.start(big, { list: 'News' }, (p) => phases.add(p.phase));
     let finished = false;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeContactsFile } from '../../bench/contacts-file.ts';
+import { makeContactsFile } from '../../bench/make-contacts-file.ts';
 import { suppressionHashKey } from '../../src/main/contacts/address.ts';
 import { Engine } from '../../src/main/engine/engine.ts';
 import { silentLogger } from '../../src/main/engine/log.ts';
@@ -162,7 +162,7 @@ describe('all or nothing', () => {
     await imp(file('a.csv', 'Email\r\nann@example.com\r\n'), { list: 'News' });
     const before = dumpContacts(dir);
     const big = path.join(dir, 'big.csv');
-    writeContactsFile(big, 150_000);
+    await makeContactsFile(big, 150_000);
     let cancelledAt: ImportProgress | null = null;
     const job = engine.imports.start(big, { list: 'News' }, (p) => {
       if (!cancelledAt && p.phase === 'checking' && p.records > 5000) {

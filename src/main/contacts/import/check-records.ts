@@ -108,7 +108,7 @@ export function recordChecker(
   const cellAt = (cells: string[], c: number | undefined) => (c === undefined ? '' : (cells[c] ?? '').trim());
 
   function problem(rec: SourceRecord, kind: ImportProblem['kind'], value: string | null, reason: string) {
-    problems.push({ record: rec.record, line: rec.line, kind, value, reason });
+    problems.push({ record: rec.record, line: rec.line, kind, value: own(value), reason });
   }
 
   function check(rec: SourceRecord): StagedRow | null {
@@ -150,7 +150,7 @@ export function recordChecker(
         record: rec.record,
         line: rec.line,
         kind: 'duplicate',
-        value: raw,
+        value: own(raw),
         reason: `The same address as record ${first}: only the first one is imported.`,
         sameAs: first,
       });
@@ -229,4 +229,12 @@ export function hash53(s: string): number {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995);
   }
   return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
+}
+
+/**
+ * A copy of a cell kept for the report. A cell may be a slice of a large decoded chunk of the
+ * file, and keeping the slice would keep the whole chunk alive.
+ */
+function own(s: string | null): string | null {
+  return s === null ? null : Buffer.from(s, 'utf8').toString('utf8');
 }

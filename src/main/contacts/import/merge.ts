@@ -36,6 +36,8 @@ export interface MergeInput {
   /** Rows become suppressions with this reason (a provider's unsubscribed or cleaned file, `suppressions import`). */
   suppress: { reason: string; source: string } | null;
   problems: ImportProblem[];
+  /** The largest contact id when the rows were staged (each row's contact_id is idBase + record). */
+  idBase: number;
   readCounts: { records: number; blank: number; skipped: number; declined: number };
   dryRun: boolean;
   /** Asked just before COMMIT: true rolls everything back (Cancel). */
@@ -78,7 +80,8 @@ export function merge(db: Db, input: MergeInput): MergeResult {
     return changes;
   };
 
-  trace('merge starts');
+  stageProblems(db, input.problems);
+  trace('problems staged');
   db.exec('BEGIN IMMEDIATE');
   try {
     const options = {
@@ -123,8 +126,9 @@ export function merge(db: Db, input: MergeInput): MergeResult {
         { ...p, reason: input.suppress.reason, source: input.suppress.source },
       );
     }
+    let erased = 0;
     if (one('SELECT EXISTS (SELECT 1 FROM suppressions)')) {
-      const erased = one("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key >= 'sha256:' AND key < 'sha256;')");
+      erased = one("SELECT EXISTS (SELECT 1 FROM suppressions WHERE key >= 'sha256:' AND key < 'sha256;')");
       run('UPDATE temp.stage SET suppressed = 1 WHERE EXISTS (SELECT 1 FROM suppressions x WHERE x.key = stage.key)');
       // 2: the person was erased. Their address is not written back as a contact either.
       if (erased) {
@@ -143,20 +147,22 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       options.createdFields = createFields(db, input, now);
       options.tagsAfter = one('SELECT coalesce(max(id), 0) FROM tags');
 
+      // Contacts added since the rows were staged moved the ids on: renumber (rare).
       const idsBefore = one('SELECT coalesce(max(id), 0) FROM contacts');
+      if (idsBefore !== input.idBase) {
+        run('UPDATE temp.stage SET contact_id = @base + rec WHERE NOT existed', { base: idsBefore });
+      }
       // New contacts take the ids after the largest one, numbered by record (gaps where rows
       // were left out), so each staged row knows its contact without a lookup.
       added = run(
         `INSERT INTO contacts (id, address, address_key, first_name, last_name, company, fields, consent_source,
                                consent_basis, consent_at, consent_detail, import_id, created_at, updated_at)
-         SELECT @base + rec, address, key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
+         SELECT contact_id, address, key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
                 'import', @basis, @now, detail, @id, @now, @now
-         FROM temp.stage WHERE contact_id IS NULL AND suppressed <> 2 ORDER BY rec`,
-        { ...p, basis: input.basis ?? null, base: idsBefore },
+         FROM temp.stage WHERE NOT existed AND suppressed <> 2 ORDER BY rec`,
+        { ...p, basis: input.basis ?? null },
       );
-      run(`UPDATE temp.stage SET contact_id = @base + rec WHERE contact_id IS NULL AND suppressed <> 2`, {
-        base: idsBefore,
-      });
+      if (erased) run('UPDATE temp.stage SET contact_id = NULL WHERE suppressed = 2');
       if (input.existing !== 'skip') updateExisting(db, input.existing, p);
       trace('contacts linked');
       if (input.existing !== 'skip') trace('existing updated');
@@ -185,12 +191,9 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       JSON.stringify(counts),
       importId,
     );
-    const problem = db.prepare(
-      'INSERT INTO import_problems (import_id, record, line, kind, value, reason, same_as) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const pr of input.problems) {
-      problem.run(importId, pr.record, pr.line, pr.kind, pr.value, pr.reason, pr.sameAs ?? null);
-    }
+    db.prepare(
+      'INSERT INTO import_problems (import_id, record, line, kind, value, reason, same_as) SELECT ?, record, line, kind, value, reason, same_as FROM temp.problems ORDER BY rowid',
+    ).run(importId);
     trace('problems');
     if (input.cancelled()) throw new Cancelled();
     if (input.dryRun) {
@@ -204,6 +207,16 @@ export function merge(db: Db, input: MergeInput): MergeResult {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw err;
   }
+}
+
+/** The problems go to a TEMP table before the write lock is taken, then into the import in one statement. */
+function stageProblems(db: Db, problems: ImportProblem[]): void {
+  db.exec(`DROP TABLE IF EXISTS temp.problems;
+    CREATE TEMP TABLE problems (record INTEGER, line INTEGER, kind TEXT, value TEXT, reason TEXT, same_as INTEGER)`);
+  const insert = db.prepare('INSERT INTO temp.problems VALUES (?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const pr of problems) insert.run(pr.record, pr.line, pr.kind, pr.value, pr.reason, pr.sameAs ?? null);
+  })();
 }
 
 function resolveList(db: Db, list: number | string | undefined, now: number): { id: number; created: boolean } | null {

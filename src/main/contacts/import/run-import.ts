@@ -42,6 +42,7 @@ export async function runImport(
   }
   const fieldTypes = resolveFieldTypes(db, mapping, job.fieldTypes);
   createStage(db);
+  const idBase = db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
   let batch: StagedRow[] = [];
   const stagedKey = db.prepare('SELECT key FROM temp.stage WHERE rec = ?').pluck();
   const keyOf = (record: number): string | undefined => {
@@ -64,12 +65,12 @@ export async function runImport(
       if (row) batch.push(row);
       if (batch.length >= STAGE_ROWS_PER_TRANSACTION) {
         if (cancelled()) return null;
-        stageRows(db, batch);
+        stageRows(db, batch, idBase);
         batch = [];
         report('checking');
       }
     }
-    stageRows(db, batch);
+    stageRows(db, batch, idBase);
     if (process.env.MAILROOM_IMPORT_TRACE) process.stderr.write(`import: read, checked and staged\n`);
     if (cancelled()) return null;
     onProgress({ phase: 'saving', done: source.size, total: source.size, records: checker.counts.records });
@@ -101,6 +102,7 @@ export async function runImport(
           ? { reason, source: `Imported from the file ${job.fileName}` }
           : null,
       problems: checker.problems,
+      idBase,
       readCounts: checker.counts,
       dryRun: job.dryRun,
       cancelled,

@@ -34,8 +34,12 @@ export function createStage(db: Db): void {
   db.function('suppression_hash', { deterministic: true }, (key: unknown) => suppressionHashKey(String(key)));
 }
 
-/** Appends rows to the stage in one TEMP transaction. */
-export function stageRows(db: Db, rows: StagedRow[]): void {
+/**
+ * Appends rows to the stage in one TEMP transaction. Each row gets the contact id it will
+ * have if it is new: `idBase` (the largest contact id when the import started) plus its
+ * record number, so the merge needs no lookup to link rows to new contacts.
+ */
+export function stageRows(db: Db, rows: StagedRow[], idBase: number): void {
   const insert = insertStatement(db);
   db.transaction(() => {
     for (const r of rows) {
@@ -50,6 +54,7 @@ export function stageRows(db: Db, rows: StagedRow[]): void {
         r.tags,
         r.detail,
         r.declined ? 1 : 0,
+        idBase + r.record,
       );
     }
   })();
@@ -61,8 +66,8 @@ function insertStatement(db: Db): Statement<unknown[]> {
   let insert = statements.get(db);
   if (!insert) {
     insert = db.prepare(
-      `INSERT INTO temp.stage (rec, key, address, first_name, last_name, company, fields, tags, detail, declined)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO temp.stage (rec, key, address, first_name, last_name, company, fields, tags, detail, declined, contact_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     statements.set(db, insert);
   }
@@ -71,5 +76,5 @@ function insertStatement(db: Db): Statement<unknown[]> {
 
 export function dropStage(db: Db): void {
   statements.delete(db);
-  db.exec('DROP TABLE IF EXISTS temp.stage; DROP TABLE IF EXISTS temp.upd');
+  db.exec('DROP TABLE IF EXISTS temp.stage; DROP TABLE IF EXISTS temp.upd; DROP TABLE IF EXISTS temp.problems');
 }
