@@ -90,6 +90,7 @@ describe('contacts fixtures read to the rows they were written from', () => {
       'utf-8': 'utf-8-sig',
       'windows-1252': 'cp1252',
       'windows-1250': 'cp1250',
+      macintosh: 'mac_roman',
       'utf-16le': 'utf-16',
     };
     const jobs = csvOnes.map(([name, e]) => ({
@@ -146,6 +147,14 @@ describe('encodings', () => {
       ['Antonín', 'Dvořák'],
       ['Łukasz', 'Żółć'],
     ]);
+  });
+
+  it('suggests Mac OS Roman for a file with old Mac line ends', async () => {
+    const file = path.join(FIXTURES, 'excel-mac.csv');
+    const guessed = await readAll(file);
+    expect(guessed.source.layout.encoding).toBe('windows-1252');
+    expect(guessed.source.notes.join(' ')).toMatch(/choose Western European \(Mac OS Roman\)/);
+    expect(guessed.rows[0]!.cells[1]).not.toBe('Hélène');
   });
 
   it('suggests Cyrillic for a Windows-1251 file, and nothing for Western files read as 1252', async () => {

@@ -128,6 +128,14 @@ export function suggestCodePage(bytes: Buffer): { encoding: string; note: string
       note: 'Most letters in this file are outside the Latin alphabet: if the names look wrong, choose Cyrillic (Windows-1251) or another code page.',
     };
   }
+  // Old Mac Excel ("CSV (Macintosh)") ends rows with a bare CR and writes Mac OS Roman.
+  const firstCr = bytes.indexOf(0x0d);
+  if (firstCr >= 0 && firstCr < n && bytes[firstCr + 1] !== 0x0a && bytes.indexOf(0x0a) < 0) {
+    return {
+      encoding: 'macintosh',
+      note: 'The rows end the way old Mac programs end them: if letters look wrong, choose Western European (Mac OS Roman).',
+    };
+  }
   const text = iconv.decode(bytes.subarray(0, n), 'windows-1252');
   const central = text.match(/\p{L}[³¹¥¼¾ª¯¿£]|[³¹¥¼¾ª¯¿£]\p{L}/gu);
   if (central && central.length >= 2) {
