@@ -15,8 +15,10 @@ import { PreviewStep } from './PreviewStep.tsx';
 import { ReportView } from './ReportView.tsx';
 import { UndoLastImport } from './UndoLastImport.tsx';
 import { useImportJob } from './use-import-job.ts';
+import { Nav } from './WizardNav.tsx';
+import { problemWithOptions, toImportOptions } from './wizard-options.ts';
 
-const STEPS = ['File', 'What was read', 'Columns', 'Options', 'Trial run', 'Done'] as const;
+const STEPS = ['File', 'What was read', 'Columns', 'Options', 'Try, then import', 'Done'] as const;
 
 const START_OPTIONS: WizardOptions = {
   listId: '',
@@ -70,21 +72,7 @@ export function ImportWizard() {
     }
   };
 
-  const importOptions = (dryRun: boolean): ImportOptions => {
-    const basis = opts.basis === 'other' ? opts.otherBasis.trim() : opts.basis;
-    const list = opts.listId ? Number(opts.listId) : opts.newList.trim() || undefined;
-    return {
-      ...(list !== undefined ? { list } : {}),
-      tags: opts.tags,
-      ...(basis ? { basis } : {}),
-      existing: opts.existing,
-      encoding: preview?.layout.encoding,
-      ...(preview?.layout.delimiter ? { delimiter: preview.layout.delimiter } : {}),
-      mapping,
-      fieldTypes: Object.fromEntries(newFields.map((f) => [f.key, f.type])),
-      dryRun,
-    };
-  };
+  const importOptions = (dryRun: boolean): ImportOptions => toImportOptions(opts, preview, mapping, newFields, dryRun);
 
   const run = async (dryRun: boolean) => {
     if (!file) return;
@@ -124,12 +112,7 @@ export function ImportWizard() {
     setRefreshKey((k) => k + 1);
   };
 
-  const optionsProblem =
-    opts.listId === '' && !opts.newList.trim() && !isSuppressionFile(preview?.layout.recognised ?? null)
-      ? 'Choose a list, or name a new one.'
-      : !opts.basis || (opts.basis === 'other' && !opts.otherBasis.trim())
-        ? 'Say how these people agreed to hear from you.'
-        : null;
+  const optionsProblem = problemWithOptions(opts, preview);
 
   return (
     <Stack gap="lg" data-testid="import-wizard">
@@ -278,32 +261,5 @@ export function ImportWizard() {
         </Stack>
       )}
     </Stack>
-  );
-}
-
-function Nav({
-  onBack,
-  onNext,
-  backLabel = 'Back',
-  nextLabel = 'Next',
-  nextDisabled,
-  nextTestId = 'import-next',
-}: {
-  onBack: () => void;
-  onNext: () => void;
-  backLabel?: string;
-  nextLabel?: string;
-  nextDisabled?: boolean;
-  nextTestId?: string;
-}) {
-  return (
-    <Group justify="space-between">
-      <Button variant="default" onClick={onBack} data-testid="import-back">
-        {backLabel}
-      </Button>
-      <Button onClick={onNext} disabled={nextDisabled} data-testid={nextTestId}>
-        {nextLabel}
-      </Button>
-    </Group>
   );
 }
