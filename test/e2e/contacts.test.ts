@@ -117,6 +117,14 @@ describe.skipIf(!rendererBuilt)('contacts in Chromium', () => {
         5000,
         'the edit',
       );
+      // Tags in place: one added, one removed.
+      await drawer.getByTestId('drawer-tag-input').fill('friend');
+      await drawer.getByTestId('drawer-add-tag').click();
+      await drawer.getByTestId('drawer-tags').getByText('friend').waitFor();
+      await drawer.getByRole('button', { name: 'Remove the tag vip' }).click();
+      await drawer.getByTestId('drawer-tags').getByText('vip').waitFor({ state: 'detached' });
+      expect(tagged('friend')).toBe(1);
+      expect(tagged('vip')).toBe(0);
       await page.keyboard.press('Escape');
       await total.getByText('1–50 of 61').waitFor();
 

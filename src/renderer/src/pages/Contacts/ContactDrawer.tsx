@@ -5,9 +5,11 @@ import { ConfirmModal } from '../../components/ConfirmModal/ConfirmModal.tsx';
 import { call } from '../../lib/ipc.ts';
 import { notifySuccess } from '../../lib/notify.ts';
 import { useLoad } from '../../lib/use-load.ts';
-import { formatDate, REASON_LABELS, STATUS_COLORS, STATUS_LABELS } from './contact-words.ts';
+import { formatDate, REASON_LABELS } from './contact-words.ts';
+import { DrawerMembership } from './DrawerMembership.tsx';
 import { EditContactModal } from './EditContactModal.tsx';
 import { RemoveSuppressionModal } from './RemoveSuppressionModal.tsx';
+import type { ContactOptions } from './use-contact-options.ts';
 
 /** One contact: lists, tags, fields, how they were added, why not to send to them, and mail sent to them. */
 export function ContactDrawer({
@@ -15,13 +17,13 @@ export function ContactDrawer({
   onClose,
   onChanged,
   refreshKey,
-  fields,
+  options,
 }: {
   id: number | null;
   onClose: () => void;
   onChanged: () => void;
   refreshKey: number;
-  fields: ContactField[];
+  options: ContactOptions | null;
 }) {
   const detail = useLoad(() => (id ? call('contacts.get', { id }) : Promise.resolve(null)), [id, refreshKey]);
   const d = detail.data;
@@ -44,7 +46,7 @@ export function ContactDrawer({
       {d && (
         <DrawerBody
           d={d}
-          fields={fields}
+          options={options}
           onChanged={onChanged}
           onErased={() => {
             onClose();
@@ -58,15 +60,16 @@ export function ContactDrawer({
 
 function DrawerBody({
   d,
-  fields: fieldList,
+  options,
   onChanged,
   onErased,
 }: {
   d: ContactDetail;
-  fields: ContactField[];
+  options: ContactOptions | null;
   onChanged: () => void;
   onErased: () => void;
 }) {
+  const fieldList: ContactField[] = options?.fields ?? [];
   const { contact, consent, suppression, deliveries } = d;
   const [lifting, setLifting] = useState(false);
   const [editing, setEditing] = useState(false);
@@ -121,34 +124,7 @@ function DrawerBody({
         </Text>
       )}
 
-      <Title order={4}>Lists</Title>
-      {contact.lists.length === 0 ? (
-        <Text size="sm" c="dimmed">
-          On no list.
-        </Text>
-      ) : (
-        <Group gap="xs" data-testid="drawer-lists">
-          {contact.lists.map((l) => (
-            <Badge key={l.id} color={STATUS_COLORS[l.status]} variant="light">
-              {l.name}: {STATUS_LABELS[l.status]}
-            </Badge>
-          ))}
-        </Group>
-      )}
-      <Title order={4}>Tags</Title>
-      <Group gap="xs" data-testid="drawer-tags">
-        {contact.tags.length === 0 ? (
-          <Text size="sm" c="dimmed">
-            No tags.
-          </Text>
-        ) : (
-          contact.tags.map((t) => (
-            <Badge key={t} variant="outline" color="gray">
-              {t}
-            </Badge>
-          ))
-        )}
-      </Group>
+      <DrawerMembership contact={contact} options={options} onChanged={onChanged} />
 
       <Title order={4}>How they were added (consent)</Title>
       <Table variant="vertical" withRowBorders={false} verticalSpacing={4} data-testid="drawer-consent">

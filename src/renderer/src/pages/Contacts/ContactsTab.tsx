@@ -195,7 +195,7 @@ export function ContactsTab() {
         onClose={() => setOpenId(null)}
         onChanged={refresh}
         refreshKey={refreshKey}
-        fields={options.data?.fields ?? []}
+        options={options.data}
       />
       <AddContactModal
         opened={adding}
