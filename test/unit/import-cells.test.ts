@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkAddress } from '../../src/main/contacts/address.ts';
-import { cellWarnings, isEmptyDate, parseDate, parseNumber, splitMulti } from '../../src/main/contacts/import/cells.ts';
+import {
+  cellWarnings,
+  isEmptyDate,
+  parseDate,
+  parseNumber,
+  slashDateOrder,
+  splitMulti,
+} from '../../src/main/contacts/import/cells.ts';
 import { readAll } from '../../src/main/contacts/import/read-file.ts';
 
 // The per-cell helpers the import applies, checked on the cells of the fixtures (as read)
@@ -132,6 +139,21 @@ describe('numbers and dates', () => {
     expect(parseDate('30.02.2024')).toBeNull();
     expect(parseDate('2024-13-01')).toBeNull();
     expect(parseDate('03/14')).toBeNull(); // Mailchimp birthdays have no year
+  });
+
+  it('reads a column of slash dates in the order its unambiguous values show', () => {
+    const uk = ['03/04/2024', '31/12/2023', '05/06/2022'];
+    expect(slashDateOrder(uk)).toBe('dmy');
+    expect(uk.map((v) => parseDate(v, 'dmy'))).toEqual([
+      { date: '2024-04-03' },
+      { date: '2023-12-31' },
+      { date: '2022-06-05' },
+    ]);
+    expect(slashDateOrder(['03/04/2024', '12/31/2023'])).toBe('mdy');
+    expect(parseDate('03/04/2024', 'mdy')).toEqual({ date: '2024-03-04' });
+    expect(slashDateOrder(['03/04/2024', '04/03/2024'])).toBeNull();
+    expect(slashDateOrder(['31/01/2024', '01/31/2024'])).toBeNull(); // mixed: each value alone
+    expect(parseDate('31/12/2024', 'mdy')).toBeNull(); // 31 is no month in a month-first column
   });
 
   it("treats Outlook's 0/0/00 as an empty date", async () => {

@@ -163,6 +163,19 @@ describe('vCard', () => {
     expect(r.rows).toEqual([{ line: 1, cells: ['fm@example.fr', 'Françoise', 'Müller', '€ & Co. KG', '', ''] }]);
   });
 
+  it('reads vCard 4.0 PREF=1 and quoted TYPE lists, and base64 names', () => {
+    const name = Buffer.from('Żak;Łucja', 'utf8').toString('base64');
+    const text = [
+      'BEGIN:VCARD',
+      'VERSION:4.0',
+      'EMAIL;TYPE="home,internet":home@example.pl',
+      'EMAIL;TYPE=work;PREF=1:work@example.pl',
+      `N;ENCODING=B;CHARSET=UTF-8:${name}`,
+      'END:VCARD',
+    ].join('\n');
+    expect(readVcard(text).rows[0]!.cells).toEqual(['work@example.pl', 'Łucja', 'Żak', '', '', 'home@example.pl']);
+  });
+
   it('reads a 2.1 file saved in Windows-1252 without quoted-printable', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'ansi.vcf');

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { autoMap, recogniseHeader } from '../../src/main/contacts/import/header-map.ts';
 import { openSource, previewSource, readAll } from '../../src/main/contacts/import/read-file.ts';
@@ -89,6 +90,7 @@ describe('contacts fixtures read to the rows they were written from', () => {
       'utf-8': 'utf-8-sig',
       'windows-1252': 'cp1252',
       'windows-1250': 'cp1250',
+      macintosh: 'mac_roman',
       'utf-16le': 'utf-16',
     };
     const jobs = csvOnes.map(([name, e]) => ({
@@ -139,11 +141,44 @@ describe('encodings', () => {
     expect(guessed.source.layout.encoding).toBe('windows-1252');
     expect(guessed.source.notes.join(' ')).toMatch(/not UTF-8.*Windows-1252/);
     expect(guessed.rows[0]!.cells[2]).toBe('Dvoøák'); // wrong, visibly: the preview shows it
+    expect(guessed.source.notes.join(' ')).toMatch(/choose Central European \(Windows-1250\)/);
     const picked = await readAll(file, { encoding: 'windows-1250' });
     expect(picked.rows.map((r) => r.cells.slice(1))).toEqual([
       ['Antonín', 'Dvořák'],
       ['Łukasz', 'Żółć'],
     ]);
+  });
+
+  it('suggests Mac OS Roman for a file with old Mac line ends', async () => {
+    const file = path.join(FIXTURES, 'excel-mac.csv');
+    const guessed = await readAll(file);
+    expect(guessed.source.layout.encoding).toBe('windows-1252');
+    expect(guessed.source.notes.join(' ')).toMatch(/choose Western European \(Mac OS Roman\)/);
+    expect(guessed.rows[0]!.cells[1]).not.toBe('Hélène');
+  });
+
+  it('suggests Cyrillic for a Windows-1251 file, and nothing for Western files read as 1252', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'ru.csv');
+    fs.writeFileSync(
+      file,
+      iconv.encode(
+        'Email;Имя;Фамилия\r\nolga@example.ru;Ольга;Иванова\r\nivan@example.ru;Иван;Петров\r\n',
+        'windows-1251',
+      ),
+    );
+    const ru = await readAll(file);
+    expect(ru.source.layout.encoding).toBe('windows-1252');
+    expect(ru.source.notes.join(' ')).toMatch(/Cyrillic \(Windows-1251\)/);
+    expect((await readAll(file, { encoding: 'windows-1251' })).rows[0]!.cells).toEqual([
+      'olga@example.ru',
+      'Ольга',
+      'Иванова',
+    ]);
+    for (const f of ['excel-european.csv', 'outlook.csv', 'outlook-de.csv']) {
+      const { source } = await readAll(path.join(FIXTURES, f));
+      expect(source.notes.join(' '), f).not.toMatch(/Cyrillic|Central European/);
+    }
   });
 
   it('keeps the undefined bytes of Windows-1252 as the control characters Windows gives them, never U+FFFD', async () => {

@@ -181,10 +181,11 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /**
  * A date as spreadsheets and providers write it -> YYYY-MM-DD: `DD.MM.YYYY` (European),
  * `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (Mailchimp; the time is dropped), `M/D/YYYY` (US; when
- * both parts are ≤ 12 the reading is reported as ambiguous). Two-digit years are not guessed.
+ * both parts are ≤ 12 the reading is reported as ambiguous, unless `order` says how the column
+ * writes them: see slashDateOrder). Two-digit years are not guessed.
  * null when not a date (or Outlook's empty "0/0/00").
  */
-export function parseDate(value: string): ParsedDate | null {
+export function parseDate(value: string, order?: 'mdy' | 'dmy' | null): ParsedDate | null {
   const t = value.trim();
   if (isEmptyDate(t)) return null;
   let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
@@ -197,12 +198,13 @@ export function parseDate(value: string): ParsedDate | null {
     const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
     return valid(y, mo, d) ? { date: `${y}-${pad(mo)}-${pad(d)}` } : null;
   }
-  m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  m = SLASH_DATE.exec(t);
   if (m) {
     const [a, b, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    if (valid(y, a, b)) {
-      const date = `${y}-${pad(a)}-${pad(b)}`;
-      if (a !== b && a <= 12 && b <= 12) {
+    const [mo, d] = order === 'dmy' ? [b, a] : [a, b];
+    if (valid(y, mo, d)) {
+      const date = `${y}-${pad(mo)}-${pad(d)}`;
+      if (!order && a !== b && a <= 12 && b <= 12) {
         return {
           date,
           ambiguous: `"${t}" was read as month/day/year (${date}); if the file writes day/month/year it is ${y}-${pad(b)}-${pad(a)}`,
@@ -211,8 +213,27 @@ export function parseDate(value: string): ParsedDate | null {
       return { date };
     }
     // 31/12/2024: day first (UK, France), unambiguous because 31 is no month.
-    if (valid(y, b, a)) return { date: `${y}-${pad(b)}-${pad(a)}` };
+    if (!order && valid(y, b, a)) return { date: `${y}-${pad(b)}-${pad(a)}` };
     return null;
   }
   return null;
+}
+
+const SLASH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+/**
+ * The order of a column's slash dates, from its values: 'dmy' when some first part is over
+ * 12 (31/12/2024), 'mdy' when some second part is (12/31/2024), null when no value tells
+ * (or both do: the column is mixed, and each value is read on its own).
+ */
+export function slashDateOrder(values: Iterable<string>): 'mdy' | 'dmy' | null {
+  let dmy = false;
+  let mdy = false;
+  for (const v of values) {
+    const m = SLASH_DATE.exec(v.trim());
+    if (!m) continue;
+    if (Number(m[1]) > 12) dmy = true;
+    if (Number(m[2]) > 12) mdy = true;
+  }
+  return dmy === mdy ? null : dmy ? 'dmy' : 'mdy';
 }

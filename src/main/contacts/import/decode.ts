@@ -107,6 +107,46 @@ export function notUtf8Guess(): DetectedEncoding {
   };
 }
 
+/**
+ * For a file that is not UTF-8, a hint when Windows-1252 is probably the wrong guess: text
+ * whose letters are mostly bytes 0xC0-0xFF in runs is Cyrillic (Windows-1251); symbols such
+ * as ³ ¹ ¥ ¿ ¯ between letters are Polish/Czech letters (Windows-1250). Only a suggestion for
+ * the preview: the user sees the names and chooses.
+ */
+export function suggestCodePage(bytes: Buffer): { encoding: string; note: string } | null {
+  const n = Math.min(bytes.length, 64 * 1024);
+  let ascii = 0;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) ascii++;
+    else if (b >= 0xc0) high++;
+  }
+  if (high > 20 && high > ascii * 0.6) {
+    return {
+      encoding: 'windows-1251',
+      note: 'Most letters in this file are outside the Latin alphabet: if the names look wrong, choose Cyrillic (Windows-1251) or another code page.',
+    };
+  }
+  // Old Mac Excel ("CSV (Macintosh)") ends rows with a bare CR and writes Mac OS Roman.
+  const firstCr = bytes.indexOf(0x0d);
+  if (firstCr >= 0 && firstCr < n && bytes[firstCr + 1] !== 0x0a && bytes.indexOf(0x0a) < 0) {
+    return {
+      encoding: 'macintosh',
+      note: 'The rows end the way old Mac programs end them: if letters look wrong, choose Western European (Mac OS Roman).',
+    };
+  }
+  const text = iconv.decode(bytes.subarray(0, n), 'windows-1252');
+  const central = text.match(/\p{L}[³¹¥¼¾ª¯¿£]|[³¹¥¼¾ª¯¿£]\p{L}/gu);
+  if (central && central.length >= 2) {
+    return {
+      encoding: 'windows-1250',
+      note: 'Some letters read as symbols (such as ³ or ¿ inside names): if the names look wrong, choose Central European (Windows-1250).',
+    };
+  }
+  return null;
+}
+
 // Every other byte zero in ASCII-heavy text: UTF-16 written without a BOM (rare, but a UTF-8
 // check would accept it and show NULs everywhere).
 function looksLikeUtf16WithoutBom(b: Buffer): boolean {

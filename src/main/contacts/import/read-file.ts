@@ -3,7 +3,15 @@ import path from 'node:path';
 import type { ImportLayout, ImportPreview } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
 import { DelimitedTextReader, type TextRecord, UnclosedQuoteError } from './csv-text.ts';
-import { bomOf, checkEncodingName, detectEncoding, makeDecoder, notUtf8Guess, Utf8Checker } from './decode.ts';
+import {
+  bomOf,
+  checkEncodingName,
+  detectEncoding,
+  makeDecoder,
+  notUtf8Guess,
+  suggestCodePage,
+  Utf8Checker,
+} from './decode.ts';
 import { autoMap, RECOGNISED_LABELS, recogniseHeader, targetOfColumn } from './header-map.ts';
 import { parseDelimiterOption, sniff } from './sniff.ts';
 import { readVcard, VCARD_HEADER } from './vcard.ts';
@@ -89,6 +97,10 @@ export async function openSource(file: string, opts: OpenOptions = {}): Promise<
     } else {
       encoding = guess.encoding;
       if (guess.note) notes.push(guess.note);
+    }
+    if (encoding === 'windows-1252') {
+      const hint = suggestCodePage(head);
+      if (hint) notes.push(hint.note);
     }
   }
   const dataStart = bom ? bom.length : 0;

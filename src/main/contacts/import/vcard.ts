@@ -30,6 +30,8 @@ interface Property {
 }
 
 const MAX_NOTES = 20;
+/** The properties a record is made from; the others (PHOTO, NOTE, TEL...) are not decoded. */
+const USED = new Set(['EMAIL', 'N', 'FN', 'ORG', 'CATEGORIES']);
 
 /** Splits on `sep` not preceded by a backslash escape and not inside double quotes (params). */
 function splitUnescaped(s: string, sep: string, quotes = false): string[] {
@@ -129,9 +131,15 @@ function logicalLines(text: string): Array<{ text: string; line: number }> {
   return out;
 }
 
+function isBase64(params: Map<string, string[]>): boolean {
+  return (params.get('ENCODING') ?? []).some((e) => /^(b|base64)$/i.test(e));
+}
+
 function decodeValue(p: Property): string {
-  if (!isQp(p.params)) return p.value;
-  const bytes = libqp.decode(p.value);
+  const qp = isQp(p.params);
+  // A few phones write names in base64 (ENCODING=B); photos are never decoded here.
+  if (!qp && !isBase64(p.params)) return p.value;
+  const bytes = qp ? libqp.decode(p.value) : Buffer.from(p.value.replace(/\s+/g, ''), 'base64');
   const charset = (p.params.get('CHARSET')?.[0] ?? '').toLowerCase();
   if (charset && iconv.encodingExists(charset)) return iconv.decode(bytes, charset);
   return isUtf8(bytes) ? bytes.toString('utf8') : iconv.decode(bytes, 'windows-1252');
@@ -184,6 +192,7 @@ function cardToRow(props: Property[], line: number): VcardRow {
   let company = '';
   const categories: string[] = [];
   for (const p of props) {
+    if (!USED.has(p.name)) continue;
     const value = decodeValue(p);
     switch (p.name) {
       case 'EMAIL': {
