@@ -8,7 +8,7 @@ import type { StagedRow } from './check-records.ts';
 // read and checked (measured: a TEMP-only write transaction does not block another
 // connection's writer). Only the merge that follows takes the write lock, briefly.
 
-export const STAGE_ROWS_PER_TRANSACTION = 5000;
+export const STAGE_ROWS_PER_TRANSACTION = 1000;
 
 export function createStage(db: Db): void {
   db.exec(`
