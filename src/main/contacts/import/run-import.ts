@@ -60,9 +60,11 @@ export async function runImport(
   };
   try {
     report('reading', true);
-    for await (const rec of source.records()) {
-      const row = checker.check(rec);
-      if (row) batch.push(row);
+    for await (const records of source.batches()) {
+      for (const rec of records) {
+        const row = checker.check(rec);
+        if (row) batch.push(row);
+      }
       if (batch.length >= STAGE_ROWS_PER_TRANSACTION) {
         if (cancelled()) return null;
         stageRows(db, batch, idBase);

@@ -8,7 +8,7 @@ import type { StagedRow } from './check-records.ts';
 // read and checked (measured: a TEMP-only write transaction does not block another
 // connection's writer). Only the merge that follows takes the write lock, briefly.
 
-export const STAGE_ROWS_PER_TRANSACTION = 5000;
+export const STAGE_ROWS_PER_TRANSACTION = 1000;
 
 export function createStage(db: Db): void {
   db.exec(`
@@ -40,38 +40,61 @@ export function createStage(db: Db): void {
  * record number, so the merge needs no lookup to link rows to new contacts.
  */
 export function stageRows(db: Db, rows: StagedRow[], idBase: number): void {
-  const insert = insertStatement(db);
+  const many = statement(db, ROWS_PER_STATEMENT);
+  const one = statement(db, 1);
   db.transaction(() => {
-    for (const r of rows) {
-      insert.run(
-        r.record,
-        r.key,
-        r.address,
-        r.firstName,
-        r.lastName,
-        r.company,
-        r.fields,
-        r.tags,
-        r.detail,
-        r.declined ? 1 : 0,
-        idBase + r.record,
-      );
+    let i = 0;
+    // Many rows per statement: a million single-row calls cost more than SQLite's own work.
+    const params: unknown[] = [];
+    for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
+      params.length = 0;
+      for (let j = i; j < i + ROWS_PER_STATEMENT; j++) push(params, rows[j] as StagedRow, idBase);
+      many.run(params);
+    }
+    for (; i < rows.length; i++) {
+      params.length = 0;
+      push(params, rows[i] as StagedRow, idBase);
+      one.run(params);
     }
   })();
 }
 
-const statements = new WeakMap<Db, Statement<unknown[]>>();
+const ROWS_PER_STATEMENT = 50;
 
-function insertStatement(db: Db): Statement<unknown[]> {
-  let insert = statements.get(db);
-  if (!insert) {
-    insert = db.prepare(
-      `INSERT INTO temp.stage (rec, key, address, first_name, last_name, company, fields, tags, detail, declined, contact_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    statements.set(db, insert);
+function push(params: unknown[], r: StagedRow, idBase: number): void {
+  params.push(
+    r.record,
+    r.key,
+    r.address,
+    r.firstName,
+    r.lastName,
+    r.company,
+    r.fields,
+    r.tags,
+    r.detail,
+    r.declined ? 1 : 0,
+    idBase + r.record,
+  );
+}
+
+const statements = new WeakMap<Db, Map<number, Statement<unknown[]>>>();
+
+function statement(db: Db, rows: number): Statement<unknown[]> {
+  let byRows = statements.get(db);
+  if (!byRows) {
+    byRows = new Map();
+    statements.set(db, byRows);
   }
-  return insert;
+  let st = byRows.get(rows);
+  if (!st) {
+    const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    st = db.prepare(
+      `INSERT INTO temp.stage (rec, key, address, first_name, last_name, company, fields, tags, detail, declined, contact_id)
+       VALUES ${values}`,
+    );
+    byRows.set(rows, st);
+  }
+  return st;
 }
 
 export function dropStage(db: Db): void {
