@@ -25,6 +25,12 @@ export function openDatabase(file: string): Db {
     withBusyRetry(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Reads through a memory map rather than one read() per 4 KB page (SQLite's own cache
+    // is 2 MB): a pass over every contact, as a segment count makes, takes about half the
+    // time (~100 ms instead of ~200 ms over 1M contacts, bench/contacts.ts). The pages are
+    // the OS file cache's, not this process's memory; writes still go through write() and
+    // fsync, so guarantee 1 is unchanged.
+    db.pragma('mmap_size = 1073741824');
     assertPragmas(db);
     migrate(db);
     return db;
