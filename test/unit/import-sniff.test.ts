@@ -168,6 +168,9 @@ describe('DelimitedTextReader', () => {
     }
   });
 
+  // messyText quotes a cell whole or not at all, as programs write them, so csv-parse and Python
+  // agree on every record. The one reading where they differ on purpose (text after a closing
+  // quote, `"Smith" Jr`) is named in import-read.test.ts with its fixture.
   it("agrees with Python's csv module on messy text", async () => {
     const fixed = ['a,b\rc,d\ne,f', 'a,b\r\rc\n\nd', '"a\rb",c\rd,e"f"\r\n', ',,\r,', 'x,"y""",z\r'];
     const texts = [
