@@ -15,11 +15,13 @@ export default defineConfig({
       // cli: the `mailroom` command for an installed package (bin/mailroom.js), where
       // Node will not run TypeScript from node_modules.
       rolldownOptions: {
-        // commit-worker: the database commit thread's own entry (see src/main/queue/commit-thread.ts).
+        // commit-worker: the database commit thread's own entry (see src/main/queue/commit-thread.ts);
+        // import-worker: the contacts import thread's (see src/main/contacts/import/import-thread.ts).
         input: {
           index: resolve(here, 'src/main/index.ts'),
           cli: resolve(here, 'src/main/cli/main.ts'),
           'commit-worker': resolve(here, 'src/main/queue/commit-worker.ts'),
+          'import-worker': resolve(here, 'src/main/contacts/import/import-worker.ts'),
         },
       },
     },

@@ -28,6 +28,9 @@ export const ERROR_CODES = {
   ROUTE_CONFIG: 'The sending route is not set up correctly.',
   UNKNOWN_CHANNEL: 'The window asked for something Mailroom does not offer.',
   FORBIDDEN_SENDER: 'The request did not come from the Mailroom window, so it was refused.',
+  IMPORT_FAILED: 'The contacts file could not be imported; nothing was changed.',
+  IMPORT_UNDO: 'That import cannot be undone.',
+  IMPORT_CANCELLED: 'The import was cancelled; nothing was changed.',
   INTERNAL: 'Something went wrong inside Mailroom.',
 } as const;
 

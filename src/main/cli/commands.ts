@@ -12,6 +12,7 @@ import { parseSecretStoreKind, validateSecretValue } from '../secrets/secret-sto
 import * as backups from './backup-commands.ts';
 import * as delivery from './delivery-commands.ts';
 import { dns } from './dns-commands.ts';
+import * as imports from './import-commands.ts';
 import type { CliOptions } from './main.ts';
 import { type Out, print, usage } from './output.ts';
 
@@ -59,6 +60,14 @@ export async function runCommand(words: string[], opts: CliOptions): Promise<num
     case 'restore':
       // Into an empty or new folder: no engine may open it first.
       return backups.restore(resolveDataDir(opts['data-dir']), secretStoreOf(opts), out, sub ? [sub, ...rest] : rest);
+    case 'contacts':
+      if (sub === 'import') return withEngine(opts, (engine) => imports.contactsImport(engine, out, rest, opts));
+      if (sub === 'imports') return withEngine(opts, (engine) => imports.importsList(engine, out));
+      if (sub === 'undo-import') return withEngine(opts, (engine) => imports.undoLastImport(engine, out, rest));
+      return usage(`Unknown command "contacts ${sub ?? ''}".`);
+    case 'suppressions':
+      if (sub === 'import') return withEngine(opts, (engine) => imports.suppressionsImport(engine, out, rest, opts));
+      return usage(`Unknown command "suppressions ${sub ?? ''}".`);
     default:
       return usage(`Unknown command "${command}".`);
   }

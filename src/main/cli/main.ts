@@ -38,6 +38,15 @@ Commands:
                                      .tar.gz, while Mailroom runs (secrets stay in the keychain)
   restore FILE                       a backup into an empty or new data folder (--data-dir);
                                      never overwrites anything
+  contacts import FILE --list NAME [--dry-run] [--encoding E] [--delimiter D]
+         [--map email=COLUMN,first_name=COLUMN,field:KEY=COLUMN,...] [--field-type KEY=text|number|date]
+         [--existing skip|fill|overwrite] [--basis TEXT] [--tag T]...
+                                     import people from a CSV, text or vCard file onto a list,
+                                     all or nothing (COLUMN: header name or 1-based position)
+  contacts imports                   every import, newest first
+  contacts undo-import [ID]          undo an import (the last one when no ID is given)
+  suppressions import FILE [--reason R] [--dry-run]
+                                     add every address of the file to the suppressions
 
 Options:
   --data-dir DIR        data folder (default: MAILROOM_DATA_DIR, else the OS app-data folder)
@@ -94,6 +103,16 @@ function parse(argv: string[]) {
       'dns-server': { type: 'string' },
       'dns-timeout': { type: 'string' },
       ip: { type: 'string' },
+      list: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      encoding: { type: 'string' },
+      delimiter: { type: 'string' },
+      map: { type: 'string' },
+      'field-type': { type: 'string', multiple: true },
+      existing: { type: 'string' },
+      basis: { type: 'string' },
+      tag: { type: 'string', multiple: true },
+      reason: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

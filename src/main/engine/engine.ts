@@ -6,6 +6,7 @@ import { DELIVERY_STATUSES } from '../../shared/domain/delivery.ts';
 import type { SecretStoreKind } from '../../shared/domain/secrets.ts';
 import type { Settings } from '../../shared/domain/settings.ts';
 import { createBackup } from '../backup/backup.ts';
+import { ImportService } from '../contacts/import/import-service.ts';
 import type { Db } from '../db/connection.ts';
 import { Dispatcher, localDay, PAUSED_BY_USER } from '../delivery/dispatcher.ts';
 import { MessageLoader } from '../delivery/outgoing-message.ts';
@@ -67,6 +68,8 @@ export class Engine {
   readonly queue: DeliveryQueue;
   readonly pauses: RoutePauses;
   readonly loginBlocks: LoginBlocks;
+  /** Contact imports: preview, run on a worker thread, cancel, report, undo. */
+  readonly imports: ImportService;
   /** Removes old message bodies and log rows; runs on its own only while this process runs the engine. */
   readonly retention: RetentionCleaner;
   readonly log: Logger;
@@ -93,6 +96,7 @@ export class Engine {
     this.queue = new DeliveryQueue(this.db, new Enqueuer(this.db));
     this.pauses = new RoutePauses(this.db);
     this.loginBlocks = new LoginBlocks(this.db);
+    this.imports = new ImportService(this.db, this.paths.database);
     this.retention = new RetentionCleaner({
       db: this.db,
       dataDir: this.paths.dataDir,

@@ -16,6 +16,11 @@ const port = parentPort;
 if (!port) throw new Error('commit-worker.ts runs as a worker thread (see commit-thread.ts)');
 
 const db = openDatabase((workerData as { database: string }).database);
+// A contacts import commits a million rows in one transaction (all or nothing) and holds the
+// write lock for a few seconds on a busy machine; the relay's commit waits for it rather than
+// answering 451 after the default 5 s. A client waits up to 10 minutes for the reply to its
+// message (RFC 5321 4.5.3.2.6), so a minute here only delays that one reply.
+db.pragma('busy_timeout = 60000');
 const enqueuer = new Enqueuer(db);
 const queue = new DeliveryQueue(db, enqueuer);
 let waiting: Request[] = [];

@@ -236,6 +236,8 @@ export const importOptionsSchema = z.strictObject({
   delimiter: z.string().max(5).optional(),
   /** Field -> column; auto-mapped from the header when absent. */
   mapping: importMappingSchema.optional(),
+  /** The type of each custom field a `field:<key>` mapping creates (text when absent). */
+  fieldTypes: z.record(z.string(), fieldTypeSchema).optional(),
   dryRun: z.boolean().default(false),
 });
 export type ImportOptions = z.input<typeof importOptionsSchema>;
@@ -283,6 +285,10 @@ export const importCountsSchema = z.object({
   suppressed: z.number(),
   /** Rows left out (no address, invalid, duplicate, malformed). */
   skipped: z.number(),
+  /** Rows that said no to email marketing (Shopify "Accepts Email Marketing" = no): kept as contacts, not subscribed. */
+  declined: z.number().optional(),
+  /** Suppressions this import added (a provider's unsubscribed or cleaned file, `suppressions import`). */
+  suppressionsAdded: z.number().optional(),
 });
 export type ImportCounts = z.infer<typeof importCountsSchema>;
 
@@ -301,6 +307,17 @@ export const importReportSchema = importCountsSchema.extend({
   problemCount: z.number(),
 });
 export type ImportReport = z.infer<typeof importReportSchema>;
+
+/** `suppressions import`: a plain list or a provider's suppression export; nothing but suppressions changes. */
+export const suppressionImportOptionsSchema = z.strictObject({
+  /** Why these addresses are suppressed; from the file's kind when absent (unsubscribed, bounced), else imported. */
+  reason: suppressionReasonSchema.exclude(['erased']).optional(),
+  encoding: z.string().max(40).optional(),
+  delimiter: z.string().max(5).optional(),
+  mapping: importMappingSchema.optional(),
+  dryRun: z.boolean().default(false),
+});
+export type SuppressionImportOptions = z.input<typeof suppressionImportOptionsSchema>;
 
 export const importProgressSchema = z.object({
   jobId: z.string(),

@@ -1,0 +1,62 @@
+import type {
+  ExistingMode,
+  FieldType,
+  ImportMapping,
+  ImportProgress,
+  ImportReport,
+  SuppressionReason,
+} from '../../../shared/domain/contacts.ts';
+
+// What the main thread hands the import worker, and what comes back. Plain data only:
+// it crosses a thread boundary by structured clone.
+
+/** Fields a mapping may name besides `field:<key>` custom fields. */
+export const MAPPABLE_FIELDS = [
+  'email',
+  'first_name',
+  'last_name',
+  'company',
+  'tags',
+  // A provider's consent evidence (Mailchimp, Shopify): kept in contacts.consent_detail.
+  'optin_time',
+  'optin_ip',
+  'confirm_time',
+  'confirm_ip',
+  'accepts_email_marketing',
+  // A provider's suppression files: kept in suppressions.detail.
+  'unsub_reason',
+  'unsub_time',
+  'clean_campaign_title',
+  'clean_time',
+] as const;
+
+export const CUSTOM_FIELD_PREFIX = 'field:';
+
+export interface ImportJob {
+  /** contacts: people onto a list; suppressions: `suppressions import`, nothing else changes. */
+  kind: 'contacts' | 'suppressions';
+  database: string;
+  path: string;
+  fileName: string;
+  encoding?: string;
+  delimiter?: string;
+  /** Field -> 0-based column; auto-mapped from the header when absent. */
+  mapping?: ImportMapping;
+  fieldTypes: Record<string, FieldType>;
+  /** A list id, or a name (created when new). */
+  list?: number | string;
+  tags: string[];
+  basis?: string;
+  existing: ExistingMode;
+  /** suppressions: the reason to record; from the file's kind when absent. */
+  reason?: Exclude<SuppressionReason, 'erased'>;
+  dryRun: boolean;
+  /** Int32Array over it: [0] = 1 asks the worker to stop before it commits. */
+  cancel: SharedArrayBuffer;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; progress: Omit<ImportProgress, 'jobId'> }
+  | { type: 'done'; report: ImportReport }
+  | { type: 'cancelled' }
+  | { type: 'failed'; error: { code: string; message: string } };

@@ -1,0 +1,429 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeContactsFile } from '../../bench/make-contacts-file.ts';
+import { suppressionHashKey } from '../../src/main/contacts/address.ts';
+import { Engine } from '../../src/main/engine/engine.ts';
+import { silentLogger } from '../../src/main/engine/log.ts';
+import type { ExistingMode, ImportOptions, ImportProgress } from '../../src/shared/domain/contacts.ts';
+import { dumpContacts } from '../helpers/contacts-dump.ts';
+import { tempDir } from '../helpers/engine.ts';
+
+// The import end to end through engine.imports: the real worker thread, real SQLite files.
+
+let dir: string;
+let engine: Engine;
+
+beforeEach(() => {
+  dir = tempDir('mailroom-import-');
+  engine = new Engine({ dataDir: dir, secretStore: 'file', log: silentLogger });
+});
+
+afterEach(async () => {
+  await engine.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+const imp = (f: string, o: ImportOptions, onProgress?: (p: ImportProgress) => void) =>
+  engine.imports.start(f, o, onProgress).done;
+
+const MC_BASE =
+  '"Email Address","First Name","Last Name",Address,"Phone Number",Birthday,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,GMTOFF,DSTOFF,TIMEZONE,CC,REGION';
+const MC = {
+  subscribed: `${MC_BASE},LAST_CHANGED,LEID,EUID,NOTES,TAGS`,
+  unsubscribed: `${MC_BASE},UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER,LEID,EUID,NOTES,TAGS`,
+  cleaned: `${MC_BASE},CLEAN_TIME,CLEAN_CAMPAIGN_TITLE,CLEAN_CAMPAIGN_ID,LEID,EUID,NOTES,TAGS`,
+};
+
+/** A Mailchimp export of that kind, one row per [address, first name]. */
+function mailchimp(kind: keyof typeof MC, people: [string, string][]): string {
+  const header = MC[kind];
+  const cols = header.split(',').map((c) => c.replace(/"/g, ''));
+  const rows = people.map(([email, first]) =>
+    cols
+      .map((c) => {
+        if (c === 'Email Address') return email;
+        if (c === 'First Name') return first;
+        if (c === 'OPTIN_TIME') return '2024-03-01 10:00:00';
+        if (c === 'OPTIN_IP') return '198.51.100.7';
+        if (c === 'UNSUB_REASON') return 'No longer interested';
+        if (c === 'CLEAN_CAMPAIGN_TITLE') return 'Spring sale';
+        if (c === 'UNSUB_TIME' || c === 'CLEAN_TIME' || c === 'LAST_CHANGED') return '2025-01-02 03:04:05';
+        if (c === 'TAGS') return '"""Member"",""2025 waiver"""';
+        return '';
+      })
+      .join(','),
+  );
+  return `${header}\r\n${rows.join('\r\n')}\r\n`;
+}
+
+describe('counts and problems', () => {
+  it('counts every kind of row exactly: case duplicates, invalid, blank and malformed rows', async () => {
+    const f = file(
+      'people.csv',
+      [
+        'Email,First Name,Last Name,Company',
+        'ann@example.com,Ann,Lee,Acme', // 1 added
+        'ANN@Example.com,Annie,,', // 2 duplicate of 1
+        'bob@example.com,Bob,,', // 3 added
+        'not-an-address,X,,', // 4 invalid
+        ',,,', // 5 blank
+        ',Nobody,,', // 6 no address
+        'cat@example.com,Cat,,,Zed,Extra', // 7 malformed (two more filled cells)
+        'mailto:dan@example.com,Dan,,', // 8 added, normalised
+        'Bob@EXAMPLE.com,Robert,,', // 9 duplicate of 3
+        '=HYPERLINK("x"),,,', // 10 invalid (and a formula)
+        'eve@example.com,=1+1,,', // 11 added with a formula warning
+      ].join('\r\n'),
+    );
+    const r = await imp(f, { list: 'News' });
+    expect(r).toMatchObject({
+      records: 11,
+      blank: 1,
+      added: 4,
+      updated: 0,
+      unchanged: 0,
+      suppressed: 0,
+      skipped: 6,
+      dryRun: false,
+      encoding: 'utf-8',
+      delimiter: ',',
+      mapping: { email: 0, first_name: 1, last_name: 2, company: 3 },
+    });
+    const kinds = r.problems.map((p) => `${p.record}:${p.kind}${p.sameAs ? `=${p.sameAs}` : ''}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        '2:duplicate=1',
+        '4:invalid',
+        '6:no-address',
+        '7:malformed',
+        '8:normalised',
+        '9:duplicate=3',
+        '10:invalid',
+        '11:warning',
+      ]),
+    );
+    expect(r.problems.find((p) => p.record === 7)?.line).toBe(8);
+    const d = dumpContacts(dir);
+    expect((d.contacts as { address: string }[]).map((c) => c.address)).toEqual([
+      'ann@example.com',
+      'bob@example.com',
+      'dan@example.com',
+      'eve@example.com',
+    ]);
+    expect(d.list_members).toHaveLength(4);
+    // The report is stored and downloadable.
+    const stored = engine.imports.report(r.importId as number);
+    expect(stored.report.problems).toEqual(r.problems);
+    expect(stored.csv.startsWith('\ufeffRecord,Line,Problem')).toBe(true);
+    expect(stored.csv).toContain("'=HYPERLINK"); // defused
+  });
+
+  it('a dry run computes the same counts against the real database and changes nothing', async () => {
+    const f = file('a.csv', 'Email,First Name\r\nann@example.com,Ann\r\nbob@example.com,Bob\r\n');
+    await imp(f, { list: 'News' });
+    const g = file('b.csv', 'Email,First Name\r\nann@example.com,Annie\r\ncat@example.com,Cat\r\nbad,\r\n');
+    const before = dumpContacts(dir);
+    const importsBefore = engine.imports.list();
+    const dry = await imp(g, { list: 'News', existing: 'overwrite', tags: ['new'], dryRun: true });
+    expect(dumpContacts(dir)).toEqual(before);
+    expect(engine.imports.list()).toEqual(importsBefore);
+    expect(dry).toMatchObject({ importId: null, dryRun: true, added: 1, updated: 1, unchanged: 0, skipped: 1 });
+    const real = await imp(g, { list: 'News', existing: 'overwrite', tags: ['new'] });
+    expect({ ...real, importId: null, dryRun: true }).toEqual(dry);
+  });
+});
+
+describe('all or nothing', () => {
+  it('a failing import (a row that breaks the file mid-way) changes nothing', async () => {
+    await imp(file('a.csv', 'Email\r\nann@example.com\r\n'), { list: 'News' });
+    const before = dumpContacts(dir);
+    // Valid rows first, then a quote that never closes: the reader fails after rows were staged.
+    const rows = Array.from({ length: 20_000 }, (_, i) => `p${i}@example.com,x`).join('\r\n');
+    const f = file('broken.csv', `Email,Name\r\n${rows}\r\nq@example.com,"never closed\r\n${'x,'.repeat(600_000)}`);
+    await expect(imp(f, { list: 'News' })).rejects.toThrow();
+    expect(dumpContacts(dir)).toEqual(before);
+    expect(engine.imports.list()).toHaveLength(1);
+  });
+
+  it('a mapping to a column that does not exist is refused before anything is read', async () => {
+    const f = file('a.csv', 'Email\r\nann@example.com\r\n');
+    await expect(imp(f, { list: 'News', mapping: { email: 3 } })).rejects.toThrow(/column 4/);
+    expect(dumpContacts(dir).contacts).toEqual([]);
+  });
+
+  it('Cancel during reading leaves everything as it was', async () => {
+    await imp(file('a.csv', 'Email\r\nann@example.com\r\n'), { list: 'News' });
+    const before = dumpContacts(dir);
+    const big = path.join(dir, 'big.csv');
+    await makeContactsFile(big, 150_000);
+    let cancelledAt: ImportProgress | null = null;
+    const job = engine.imports.start(big, { list: 'News' }, (p) => {
+      if (!cancelledAt && p.phase === 'checking' && p.records > 5000) {
+        cancelledAt = p;
+        engine.imports.cancel(job.jobId);
+      }
+    });
+    await expect(job.done).rejects.toMatchObject({ code: 'IMPORT_CANCELLED' });
+    expect(cancelledAt).not.toBeNull();
+    expect(dumpContacts(dir)).toEqual(before);
+    expect(engine.imports.list()).toHaveLength(1);
+    expect(engine.imports.cancel(job.jobId)).toBe(false);
+  });
+});
+
+/** Seeds people with decisions: a per-list unsubscribe, a pending member, suppressions of each kind. */
+function seed(): { news: number } {
+  const db = engine.db;
+  const now = 1_700_000_000_000;
+  const news = Number(
+    db.prepare('INSERT INTO lists (name, created_at, updated_at) VALUES (?, ?, ?)').run('News', now, now)
+      .lastInsertRowid,
+  );
+  const contact = db.prepare(
+    `INSERT INTO contacts (address, address_key, first_name, last_name, company, fields, consent_source, consent_at, created_at, updated_at)
+     VALUES (?, ?, ?, '', '', jsonb(?), 'manual', ?, ?, ?)`,
+  );
+  const member = db.prepare(
+    'INSERT INTO list_members (list_id, contact_id, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const add = (addr: string, first: string, status: string | null, fields: string | null = null) => {
+    const id = Number(contact.run(addr, addr.toLowerCase(), first, fields, now, now, now).lastInsertRowid);
+    if (status) member.run(news, id, status, now, now);
+    return id;
+  };
+  add('unsub@example.com', 'Una', 'unsubscribed');
+  add('pending@example.com', '', 'pending', '{"city":"Lyon"}');
+  add('kept@example.com', 'Kim', 'subscribed', '{"city":"Gent"}');
+  add('manual@example.com', 'Manu', null);
+  const sup = db.prepare(
+    'INSERT INTO suppressions (key, address, reason, source, detail, at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  sup.run('manual@example.com', 'manual@example.com', 'manual', 'Added by hand', null, now);
+  sup.run('bounced@example.com', 'bounced@example.com', 'bounced', 'Delivery', '550 no such user', now);
+  sup.run(suppressionHashKey('erased@example.com'), null, 'erased', 'Contact erased', null, now);
+  return { news };
+}
+
+/** The decisions that must survive: every suppression and every non-subscribed membership. */
+function decisions() {
+  const d = dumpContacts(dir, ['suppressions', 'list_members']);
+  return {
+    suppressions: d.suppressions ?? [],
+    unsubscribes: (d.list_members as { status: string }[]).filter((m) => m.status !== 'subscribed'),
+  };
+}
+
+function expectKept(before: ReturnType<typeof decisions>) {
+  const now = decisions();
+  // Nothing removed or changed; an import may only add suppressions.
+  for (const s of before.suppressions) expect(now.suppressions).toContainEqual(s);
+  expect(now.unsubscribes).toEqual(before.unsubscribes);
+}
+
+describe('suppression survival', () => {
+  const everyone: [string, string][] = [
+    ['Unsub@Example.com', 'U'],
+    ['pending@example.com', 'P'],
+    ['kept@example.com', 'K'],
+    ['MANUAL@example.com', 'M'],
+    ['bounced@example.com', 'B'],
+    ['erased@example.com', 'E'],
+    ['fresh@example.com', 'F'],
+  ];
+  const suppressedKeys = () =>
+    (dumpContacts(dir, ['suppressions']).suppressions as { key: string }[]).map((s) => s.key);
+  const statusOf = (addr: string) =>
+    engine.db
+      .prepare('SELECT m.status FROM list_members m JOIN contacts c ON c.id = m.contact_id WHERE c.address_key = ?')
+      .pluck()
+      .get(addr) ?? null;
+
+  for (const existing of ['skip', 'fill', 'overwrite'] as ExistingMode[]) {
+    it(`every order with --existing ${existing}, and Undo of each, keeps every suppression and unsubscribe`, async () => {
+      seed();
+      const start = decisions();
+      const orders: { name: string; files: [keyof typeof MC, [string, string][]][] }[] = [
+        {
+          name: 'subscribed then unsubscribed',
+          files: [
+            ['subscribed', everyone],
+            ['unsubscribed', [['fresh@example.com', 'F']]],
+          ],
+        },
+        {
+          name: 'unsubscribed then an older subscribed',
+          files: [
+            ['unsubscribed', [['late@example.com', 'L']]],
+            ['subscribed', [...everyone, ['late@example.com', 'L']]],
+          ],
+        },
+        {
+          name: 'cleaned then subscribed',
+          files: [
+            ['cleaned', [['gone@example.com', 'G']]],
+            ['subscribed', [...everyone, ['gone@example.com', 'G']]],
+          ],
+        },
+      ];
+      for (const order of orders) {
+        const ids: number[] = [];
+        for (const [kind, people] of order.files) {
+          const before = decisions();
+          const r = await imp(file(`${kind}.csv`, mailchimp(kind, people)), {
+            list: 'News',
+            existing,
+            basis: 'moved from Mailchimp',
+          });
+          expectKept(before);
+          ids.push(r.importId as number);
+        }
+        // Every suppressed address stays suppressed and off the list as subscribed.
+        expect(statusOf('unsub@example.com')).toBe('unsubscribed');
+        expect(statusOf('pending@example.com')).toBe('pending');
+        for (const k of ['manual@example.com', 'bounced@example.com']) {
+          expect(suppressedKeys()).toContain(k);
+          expect(statusOf(k)).not.toBe('subscribed');
+        }
+        if (order.name.startsWith('unsubscribed')) {
+          expect(suppressedKeys()).toContain('late@example.com');
+          expect(statusOf('late@example.com')).toBeNull(); // kept as a suppressed contact, not subscribed
+        }
+        if (order.name.startsWith('cleaned')) {
+          const gone = engine.db
+            .prepare("SELECT reason, detail FROM suppressions WHERE key = 'gone@example.com'")
+            .get();
+          expect(gone).toEqual({ reason: 'bounced', detail: 'Spring sale' });
+        }
+        // An erased person is not brought back.
+        expect(
+          engine.db.prepare("SELECT count(*) FROM contacts WHERE address_key = 'erased@example.com'").pluck().get(),
+        ).toBe(0);
+        // Undo, newest first: the suppressions (also those the imports brought) and unsubscribes stay.
+        for (const id of ids.reverse()) {
+          const before = decisions();
+          engine.imports.undo(id);
+          expect(decisions().suppressions).toEqual(before.suppressions);
+          expect(decisions().unsubscribes).toEqual(before.unsubscribes);
+        }
+        expectKept(start);
+      }
+    });
+  }
+
+  it('Mailchimp unsubscribed file: suppressions with the reason and the file, new addresses kept as suppressed contacts', async () => {
+    seed();
+    const r = await imp(
+      file(
+        'unsubscribed_email_audience_export_1.csv',
+        mailchimp('unsubscribed', [
+          ['new@example.com', 'N'],
+          ['kept@example.com', 'K'],
+        ]),
+      ),
+      {
+        list: 'News',
+      },
+    );
+    expect(r).toMatchObject({ recognised: 'mailchimp-unsubscribed', suppressed: 2, suppressionsAdded: 2, added: 1 });
+    const s = engine.db
+      .prepare("SELECT reason, source, detail, import_id FROM suppressions WHERE key = 'new@example.com'")
+      .get();
+    expect(s).toEqual({
+      reason: 'unsubscribed',
+      source: 'Imported from the file unsubscribed_email_audience_export_1.csv',
+      detail: 'No longer interested',
+      import_id: r.importId,
+    });
+    expect(statusOf('new@example.com')).toBeNull();
+    expect(statusOf('kept@example.com')).toBe('subscribed'); // global suppression wins at send time; the list row is not rewritten
+  });
+
+  it('Shopify "Accepts Email Marketing" = no: kept as a contact with the evidence, never subscribed', async () => {
+    const f = file(
+      'customers_export.csv',
+      'Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address Company,Tags\r\n' +
+        '\'7210448301122,Ann,Lee,ann@example.com,yes,Acme,"vip, horeca"\r\n' +
+        "'7210448301123,Bob,Roe,bob@example.com,no,,\r\n",
+    );
+    const r = await imp(f, { list: 'News', basis: 'customers who bought from me' });
+    expect(r).toMatchObject({ recognised: 'shopify', added: 2, declined: 1 });
+    expect(statusOf('ann@example.com')).toBe('subscribed');
+    expect(statusOf('bob@example.com')).toBeNull();
+    const bob = engine.db
+      .prepare(
+        "SELECT consent_source, consent_basis, consent_detail, import_id FROM contacts WHERE address_key = 'bob@example.com'",
+      )
+      .get() as Record<string, unknown>;
+    expect(bob).toMatchObject({
+      consent_source: 'import',
+      consent_basis: 'customers who bought from me',
+      import_id: r.importId,
+    });
+    expect(JSON.parse(bob.consent_detail as string)).toEqual({ acceptsEmailMarketing: 'no' });
+    const tags = engine.db
+      .prepare(
+        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id JOIN contacts c ON c.id = ct.contact_id WHERE c.address_key = 'ann@example.com' ORDER BY t.name",
+      )
+      .pluck()
+      .all();
+    expect(tags).toEqual(['horeca', 'vip']);
+  });
+});
+
+describe('undo', () => {
+  it('restores exactly the state before the import, for every --existing option', async () => {
+    for (const existing of ['skip', 'fill', 'overwrite'] as ExistingMode[]) {
+      await engine.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      dir = tempDir('mailroom-import-');
+      engine = new Engine({ dataDir: dir, secretStore: 'file', log: silentLogger });
+      seed();
+      engine.db
+        .prepare("INSERT INTO contact_fields (key, label, type, created_at) VALUES ('city', 'City', 'text', 1)")
+        .run();
+      const before = dumpContacts(dir);
+      const f = file(
+        'people.csv',
+        'Email,First Name,City,Since,Tags\r\n' +
+          'pending@example.com,Pat,Paris,2020-01-31,a\r\n' + // fill: first name; overwrite: city too
+          'kept@example.com,Kimberly,,31.12.2021,b\r\n' +
+          'unsub@example.com,Una,Rome,,\r\n' +
+          'new@example.com,Ned,Nice,2019-05-05,"a, c"\r\n',
+      );
+      const r = await imp(f, {
+        list: 'News',
+        existing,
+        tags: ['spring'],
+        mapping: { email: 0, first_name: 1, 'field:city': 2, 'field:since': 3, tags: 4 },
+        fieldTypes: { since: 'date' },
+      });
+      expect(r.added).toBe(1);
+      const after = dumpContacts(dir);
+      expect(after).not.toEqual(before);
+      if (existing !== 'skip') {
+        const kept = (after.contacts as { address: string; first_name: string; fields: string }[]).find(
+          (c) => c.address === 'kept@example.com',
+        );
+        expect(kept?.first_name).toBe(existing === 'overwrite' ? 'Kimberly' : 'Kim');
+        expect(JSON.parse(kept?.fields as string)).toEqual({ city: 'Gent', since: '2021-12-31' });
+      }
+      engine.imports.undo(r.importId as number);
+      expect(dumpContacts(dir)).toEqual(before);
+      expect(engine.imports.list()[0]).toMatchObject({ id: r.importId, state: 'undone' });
+      expect(() => engine.imports.undo(r.importId as number)).toThrow(/already undone/);
+    }
+  });
+
+  it('is refused while a later import is committed, with a sentence', async () => {
+    const a = await imp(file('a.csv', 'Email\r\nann@example.com\r\n'), { list: 'News' });
+    await imp(file('b.csv', 'Email\r\nbob@example.com\r\n'), { list: 'News' });
+    expect(() => engine.imports.undo(a.importId as number)).toThrow(/b\.csv \(number 2\) came after this one/);
+  });
+});
