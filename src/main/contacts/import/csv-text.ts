@@ -72,9 +72,11 @@ function breaksIn(cells: string[]): number {
 }
 
 /**
- * csv-parse's streaming Parser, written to and read from synchronously: its transform runs
- * inside write(), and a readable buffer with no practical limit means it never waits for a
- * reader, so each push() returns exactly the records its text completed.
+ * csv-parse's streaming Parser, written to and read from synchronously: Node's Transform runs
+ * the parse inside write() and the final flush inside end() (Node 15 and later; seen on 20 and
+ * 24), and a readable buffer with no practical limit means it never waits for a reader, so each
+ * push() returns exactly the records its text completed. The chunk-cut test in
+ * import-sniff.test.ts fails if a Node version ever defers either.
  */
 export class DelimitedTextReader {
   private readonly parser: Parser;
