@@ -131,12 +131,12 @@ print(json.dumps(out))
         expect(theirs, `${name}: Python's reading as recorded`).toEqual(e.python);
         expect(ours, name).not.toEqual(theirs);
         // Each row has Python's number of columns, and every character Python keeps.
-        ours.forEach((row, i) => {
+        for (const [i, row] of ours.entries()) {
           expect(row.length, `${name} row ${i}`).toBe(theirs[i].length);
-          row.forEach((cell, j) =>
-            expect(cell.replace(/"/g, ''), `${name} ${i}/${j}`).toBe(theirs[i][j].replace(/"/g, '')),
-          );
-        });
+          for (const [j, cell] of row.entries()) {
+            expect(cell.replace(/"/g, ''), `${name} ${i}/${j}`).toBe(theirs[i][j].replace(/"/g, ''));
+          }
+        }
         continue;
       }
       expect(ours, name).toEqual(theirs);
@@ -296,7 +296,10 @@ describe('line numbers', () => {
     // Why the reader counts lines itself: csv-parse's info.lines (the line a record ends on)
     // says 6 for the record that ends on line 5 and 7 for the one on line 6. If a csv-parse
     // update fixes that, this fails, and the reader could use info.lines instead.
-    const info = parseSync(fs.readFileSync(file), { record_delimiter: ['\r\n', '\n', '\r'], info: true }) as Array<{
+    const info = parseSync(fs.readFileSync(file), {
+      record_delimiter: ['\r\n', '\n', '\r'],
+      info: true,
+    }) as unknown as Array<{
       record: string[];
       info: { lines: number };
     }>;

@@ -2,7 +2,7 @@
 // come and giving back the records each chunk completes, each with the physical line it
 // starts on. The parsing is csv-parse's; this file only sets its options and counts lines.
 //
-// Options, and why (csv-parse's defaults differ on each):
+// Options, and why (skip_empty_lines and bom are csv-parse's defaults, set to say they matter):
 // - record_delimiter CRLF, LF and CR: by default csv-parse locks onto the first line ending it
 //   sees, and files mix them (Excel's Alt+Enter writes LF inside CRLF rows; old Mac files use CR);
 // - relax_quotes: a quote inside an unquoted field (`5" Display`) is a character, not an error;
@@ -17,7 +17,10 @@
 // What csv-parse does that Python's csv module (the tests' independent reference) does not:
 // a quoted field with text after its closing quote (`"abc"def`, `"a" ,b`) is kept as written,
 // quotes included (`"abc"def`), where Python gives `abcdef`. Nothing is lost and the row's
-// columns are the same; the preview shows the cell as it is in the file.
+// columns are the same; the preview shows the cell as it is in the file. And a quote still
+// open at the end of the file is an error naming its line (Python, not strict, reads the rest
+// of the file into that one cell). The parser takes UTF-8 bytes, so a lone surrogate (only
+// from a broken UTF-16 file) becomes U+FFFD, which the import's checks then show.
 //
 // Line numbers are counted here, not taken from csv-parse's `info.lines`, which counts a CRLF
 // inside a quoted field as two lines: a record starts one line after the previous one ends,
@@ -72,9 +75,11 @@ function breaksIn(cells: string[]): number {
 }
 
 /**
- * csv-parse's streaming Parser, written to and read from synchronously: its transform runs
- * inside write(), and a readable buffer with no practical limit means it never waits for a
- * reader, so each push() returns exactly the records its text completed.
+ * csv-parse's streaming Parser, written to and read from synchronously: Node's Transform runs
+ * the parse inside write() and the final flush inside end() (Node 15 and later; seen on 20 and
+ * 24), and a readable buffer with no practical limit means it never waits for a reader, so each
+ * push() returns exactly the records its text completed. The chunk-cut test in
+ * import-sniff.test.ts fails if a Node version ever defers either.
  */
 export class DelimitedTextReader {
   private readonly parser: Parser;
