@@ -1,17 +1,32 @@
-// A streaming reader of delimited text (CSV, semicolon, tab, |) over decoded chunks.
+// Delimited text (CSV, semicolon, tab, |) read with csv-parse 7, fed decoded chunks as they
+// come and giving back the records each chunk completes, each with the physical line it
+// starts on. The parsing is csv-parse's; this file only sets its options and counts lines.
 //
-// Why not csv-parse: it was the first choice and worked (with record_delimiter set to all
-// three line endings and the relax options), but over a 72 MB, 1M-row file it took 2.6 s
-// before any checking, its line counter counts a CRLF inside quotes twice, and it keeps
-// `"abc"def` with its quotes where Python's csv module and Excel read `abcdef`. This reader
-// follows the rules of Python's csv module (excel dialect, strict=False), which the tests use
-// as the independent reference, and reads the same file in well under a second:
-// - a field that starts with `"` is quoted: `""` inside is one quote; line breaks inside are
-//   kept; after the closing quote, anything up to the next delimiter is kept as written;
-// - a quote anywhere else is an ordinary character (bare quotes in unquoted fields);
-// - a record ends at CRLF, LF or CR, mixed freely in one file;
-// - an empty line is a record with one empty cell.
-// Each record carries the physical line it starts on (quoted line breaks counted).
+// Options, and why (skip_empty_lines and bom are csv-parse's defaults, set to say they matter):
+// - record_delimiter CRLF, LF and CR: by default csv-parse locks onto the first line ending it
+//   sees, and files mix them (Excel's Alt+Enter writes LF inside CRLF rows; old Mac files use CR);
+// - relax_quotes: a quote inside an unquoted field (`5" Display`) is a character, not an error;
+// - relax_column_count: rows with fewer or more cells than the header are read as they are
+//   (the import reports short rows and flags extra cells; it does not lose them);
+// - skip_empty_lines false: an empty line is a record with one empty cell, which the import
+//   counts as a blank row (and the line numbers of later rows stay right);
+// - bom false: the decoder has already removed it;
+// - max_record_size: a record longer than that is an unclosed quote (or not text): stop with
+//   an error naming its line instead of buffering the rest of the file.
+//
+// What csv-parse does that Python's csv module (the tests' independent reference) does not:
+// a quoted field with text after its closing quote (`"abc"def`, `"a" ,b`) is kept as written,
+// quotes included (`"abc"def`), where Python gives `abcdef`. Nothing is lost and the row's
+// columns are the same; the preview shows the cell as it is in the file. And a quote still
+// open at the end of the file is an error naming its line (Python, not strict, reads the rest
+// of the file into that one cell). The parser takes UTF-8 bytes, so a lone surrogate (only
+// from a broken UTF-16 file) becomes U+FFFD, which the import's checks then show.
+//
+// Line numbers are counted here, not taken from csv-parse's `info.lines`, which counts a CRLF
+// inside a quoted field as two lines: a record starts one line after the previous one ends,
+// and it ends as many lines later as its cells hold line breaks (CRLF, LF or CR, each one).
+
+import { type CsvError, Parser } from 'csv-parse';
 
 export interface TextRecord {
   line: number;
@@ -27,7 +42,6 @@ export class UnclosedQuoteError extends Error {
   }
 }
 
-const QUOTE = 34;
 const CR = 13;
 const LF = 10;
 
@@ -54,140 +68,80 @@ export function countBreaks(s: string): number {
   return n;
 }
 
+function breaksIn(cells: string[]): number {
+  let n = 0;
+  for (const c of cells) if (c.indexOf('\n') >= 0 || c.indexOf('\r') >= 0) n += countBreaks(c);
+  return n;
+}
+
+/**
+ * csv-parse's streaming Parser, written to and read from synchronously: Node's Transform runs
+ * the parse inside write() and the final flush inside end() (Node 15 and later; seen on 20 and
+ * 24), and a readable buffer with no practical limit means it never waits for a reader, so each
+ * push() returns exactly the records its text completed. The chunk-cut test in
+ * import-sniff.test.ts fails if a Node version ever defers either.
+ */
 export class DelimitedTextReader {
-  private readonly d: number;
-  private rest = '';
+  private readonly parser: Parser;
   /** Physical line the next record starts on. */
   private line = 1;
-  /** Longest record kept waiting for more text before giving up (an unclosed quote). */
-  private readonly maxRecord: number;
+  /** A high surrogate that ended the last chunk: its pair is in the next one. */
+  private held = '';
 
   constructor(delimiter: string, maxRecordChars = 1 << 20) {
     if (delimiter.length !== 1) throw new Error('delimiter must be one character');
-    this.d = delimiter.charCodeAt(0);
-    this.maxRecord = maxRecordChars;
+    this.parser = new Parser({
+      delimiter,
+      quote: '"',
+      escape: '"',
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_quotes: true,
+      relax_column_count: true,
+      skip_empty_lines: false,
+      bom: false,
+      max_record_size: maxRecordChars,
+      // Stream options (Parser passes them to its Transform): see the class comment.
+      readableHighWaterMark: Number.MAX_SAFE_INTEGER,
+    } as ConstructorParameters<typeof Parser>[0]);
+    // The error is taken from `errored` below; without a listener Node would also throw it.
+    this.parser.on('error', () => {});
   }
 
   /** Feeds the next chunk of text; returns the records it completes. */
   push(text: string): TextRecord[] {
-    return this.run(this.rest ? this.rest + text : text, false);
+    // The parser takes bytes: a chunk cut between the two halves of an astral character (😀)
+    // would become two U+FFFD. The decoders never cut there; this keeps any caller safe.
+    let s = this.held ? this.held + text : text;
+    this.held = '';
+    const last = s.charCodeAt(s.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.held = s.slice(-1);
+      s = s.slice(0, -1);
+    }
+    if (s !== '') this.parser.write(s);
+    return this.take();
   }
 
   /** The end of the text: returns the last record, if any. */
   end(): TextRecord[] {
-    return this.run(this.rest, true);
+    if (!this.parser.errored) this.parser.end(this.held || undefined);
+    return this.take();
   }
 
-  private run(s: string, final: boolean): TextRecord[] {
+  private take(): TextRecord[] {
     const out: TextRecord[] = [];
-    const len = s.length;
-    const d = this.d;
-    let pos = 0;
-    const dch = String.fromCharCode(d);
-    // No LF left in this text (a file with CR line ends): skip the fast path, which would
-    // otherwise search to the end of the text once per record.
-    let noLf = false;
-    records: while (pos < len) {
-      const start = pos;
-      const line = this.line;
-      // Fast path: a whole line without quotes or a stray CR is split natively.
-      const nl = noLf ? -1 : s.indexOf('\n', pos);
-      if (nl < 0) noLf = true;
-      else {
-        const end = nl > pos && s.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
-        const text = s.slice(pos, end);
-        if (text.indexOf('"') < 0 && text.indexOf('\r') < 0) {
-          out.push({ line, cells: text.split(dch) });
-          this.line = line + 1;
-          pos = nl + 1;
-          continue;
-        }
-      }
-      let breaks = 0;
-      const cells: string[] = [];
-      for (;;) {
-        // One field from pos.
-        let value: string;
-        if (s.charCodeAt(pos) === QUOTE) {
-          let p = pos + 1;
-          let seg = p;
-          value = '';
-          for (;;) {
-            const q = s.indexOf('"', p);
-            if (q < 0 || (q + 1 >= len && !final)) {
-              // The quote's end (or whether it is a doubled quote) is in text not read yet.
-              if (final) throw new UnclosedQuoteError(line);
-              pos = start;
-              break records;
-            }
-            if (s.charCodeAt(q + 1) === QUOTE) {
-              value += s.slice(seg, q + 1);
-              p = q + 2;
-              seg = p;
-              continue;
-            }
-            value += s.slice(seg, q);
-            pos = q + 1;
-            break;
-          }
-          breaks += countBreaks(value);
-          // After the closing quote: keep anything up to the delimiter or line end, as Python does.
-          const tail = pos;
-          while (pos < len) {
-            const c = s.charCodeAt(pos);
-            if (c === d || c === LF || c === CR) break;
-            pos++;
-          }
-          if (pos > tail) value += s.slice(tail, pos);
-        } else {
-          const from = pos;
-          while (pos < len) {
-            const c = s.charCodeAt(pos);
-            if (c === d || c === LF || c === CR) break;
-            pos++;
-          }
-          value = s.slice(from, pos);
-        }
-        cells.push(value);
-        if (pos >= len) {
-          if (!final) {
-            pos = start;
-            break records;
-          }
-          pos = len;
-          break;
-        }
-        const c = s.charCodeAt(pos);
-        if (c === d) {
-          pos++;
-          if (pos >= len && !final) {
-            pos = start;
-            break records;
-          }
-          if (pos >= len) {
-            cells.push('');
-            break;
-          }
-          continue;
-        }
-        if (c === LF) {
-          pos++;
-          break;
-        }
-        // CR: alone, or the first half of CRLF (which may be in the next chunk).
-        if (pos + 1 >= len && !final) {
-          pos = start;
-          break records;
-        }
-        pos += s.charCodeAt(pos + 1) === LF ? 2 : 1;
-        break;
-      }
-      this.line = line + 1 + breaks;
-      out.push({ line, cells });
-      if (pos === start) break; // cannot happen; guards the loop
+    for (let cells = this.parser.read() as string[] | null; cells !== null; cells = this.parser.read()) {
+      out.push({ line: this.line, cells });
+      this.line += 1 + breaksIn(cells);
     }
-    this.rest = pos < len ? s.slice(pos) : '';
-    if (this.rest.length > this.maxRecord) throw new UnclosedQuoteError(this.line);
+    const err = this.parser.errored as CsvError | null;
+    if (err) {
+      // Every record before the failing one has been taken: it starts on this.line.
+      if (err.code === 'CSV_QUOTE_NOT_CLOSED' || err.code === 'CSV_MAX_RECORD_SIZE') {
+        throw new UnclosedQuoteError(this.line);
+      }
+      throw err;
+    }
     return out;
   }
 }

@@ -1,7 +1,9 @@
 // How a decoded contacts file is laid out: vCard, one address per line, or delimited text
 // with , ; TAB or |. Papa Parse's guess (lowest field-count variance over the first rows)
 // works on the files people have; csv-parse 7's own `delimiter_auto` picks letters and
-// throws on accented text, so the guess is made here, quote-aware, over whole records.
+// throws on accented text, so the guess is made here, over whole records read by csv-parse.
+
+import { DelimitedTextReader, type TextRecord } from './csv-text.ts';
 
 export const DELIMITER_CHOICES = [',', ';', '\t', '|'] as const;
 
@@ -70,45 +72,25 @@ export function sniff(head: string, complete: boolean): SniffResult {
   return { format: 'lines', delimiter: null, sepLine: false, notes };
 }
 
-/** Field counts of the first `max` records split on `d`, honouring double quotes. */
+/** Field counts of the first `max` non-empty records split on `d`, read by csv-parse (quotes honoured). */
 export function fieldCounts(text: string, d: string, complete: boolean, max: number): number[] {
-  const counts: number[] = [];
-  let fields = 1;
-  let quoted = false;
-  let atFieldStart = true;
-  let lineHasContent = false;
-  for (let i = 0; i < text.length && counts.length < max; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') i++;
-        else quoted = false;
-      }
-      continue;
+  const reader = new DelimitedTextReader(d);
+  const records: TextRecord[] = [];
+  // In slices, so a sample of 50 records does not parse the whole 256 KB head four times.
+  const SLICE = 8 * 1024;
+  try {
+    for (let i = 0; i < text.length && records.length < max * 2; i += SLICE) {
+      records.push(...reader.push(text.slice(i, i + SLICE)));
     }
-    if (c === '"' && atFieldStart) {
-      quoted = true;
-      atFieldStart = false;
-      lineHasContent = true;
-      continue;
-    }
-    if (c === d) {
-      fields++;
-      atFieldStart = true;
-      lineHasContent = true;
-      continue;
-    }
-    if (c === '\r' || c === '\n') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      if (lineHasContent) counts.push(fields);
-      fields = 1;
-      atFieldStart = true;
-      lineHasContent = false;
-      continue;
-    }
-    atFieldStart = false;
-    lineHasContent = true;
+    // Only a complete text has a last record; a cut one's is left out.
+    if (complete && records.length < max * 2) records.push(...reader.end());
+  } catch {
+    // An unclosed quote: the records before it are the sample.
   }
-  if (complete && lineHasContent && !quoted && counts.length < max) counts.push(fields);
+  const counts: number[] = [];
+  for (const r of records) {
+    if (counts.length >= max) break;
+    if (r.cells.length > 1 || r.cells[0] !== '') counts.push(r.cells.length);
+  }
   return counts;
 }
