@@ -207,9 +207,9 @@ async function child(dataDir: string, file: string): Promise<void> {
   const password = (await engine.secrets.get('relay.password')) as string;
   const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
   out({ event: 'ready', port: address.port, username: engine.settings.get('relay.username'), password });
-  await new Promise<void>((resolve) =>
-    readline.createInterface({ input: process.stdin }).once('line', () => resolve()),
-  );
+  const input = readline.createInterface({ input: process.stdin });
+  const stop = new Promise<void>((resolve) => input.once('close', () => resolve()));
+  await new Promise<void>((resolve) => input.once('line', () => resolve()));
   const rssBeforeMb = Math.round(process.memoryUsage().rss / 1048576);
   const t = performance.now();
   const report = await engine.imports.start(file, { list: 'Everyone' }).done;
@@ -227,6 +227,8 @@ async function child(dataDir: string, file: string): Promise<void> {
       problems: report.problemCount,
     },
   } satisfies ChildDone);
+  // The relay stays up until the parent has finished its last message.
+  await stop;
   await engine.close(2000);
 }
 

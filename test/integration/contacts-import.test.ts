@@ -345,6 +345,38 @@ describe('suppression survival', () => {
     expect(statusOf('kept@example.com')).toBe('subscribed'); // global suppression wins at send time; the list row is not rewritten
   });
 
+  it('Mailchimp subscribed file: OPTIN_TIME/OPTIN_IP become consent evidence with the basis, the file and its SHA-256; TAGS become tags', async () => {
+    const f = file('subscribed_email_audience_export_1.csv', mailchimp('subscribed', [['ann@example.com', 'Ann']]));
+    const r = await imp(f, { list: 'News', basis: 'moved from another newsletter service' });
+    expect(r).toMatchObject({ recognised: 'mailchimp-subscribed', added: 1 });
+    const ann = engine.db
+      .prepare(
+        "SELECT consent_source, consent_basis, consent_detail, import_id FROM contacts WHERE address_key = 'ann@example.com'",
+      )
+      .get() as Record<string, unknown>;
+    expect(ann).toMatchObject({
+      consent_source: 'import',
+      consent_basis: 'moved from another newsletter service',
+      import_id: r.importId,
+    });
+    expect(JSON.parse(ann.consent_detail as string)).toEqual({
+      optinTime: '2024-03-01 10:00:00',
+      optinIp: '198.51.100.7',
+    });
+    const imported = engine.db
+      .prepare('SELECT file_name, file_sha256, file_size FROM imports WHERE id = ?')
+      .get(r.importId);
+    const { createHash } = await import('node:crypto');
+    expect(imported).toEqual({
+      file_name: 'subscribed_email_audience_export_1.csv',
+      file_sha256: createHash('sha256').update(fs.readFileSync(f)).digest('hex'),
+      file_size: fs.statSync(f).size,
+    });
+    const tags = engine.db.prepare('SELECT name FROM tags ORDER BY name').pluck().all();
+    expect(tags).toEqual(['2025 waiver', 'Member']);
+    expect(statusOf('ann@example.com')).toBe('subscribed');
+  });
+
   it('Shopify "Accepts Email Marketing" = no: kept as a contact with the evidence, never subscribed', async () => {
     const f = file(
       'customers_export.csv',

@@ -1,7 +1,7 @@
 import type { FieldType, ImportMapping, ImportProblem } from '../../../shared/domain/contacts.ts';
 import { checkAddress } from '../address.ts';
 import { cellWarnings, isEmptyDate, MAX_FIELD_LENGTH, parseDate, parseNumber, splitMulti } from './cells.ts';
-import { CUSTOM_FIELD_PREFIX } from './job-types.ts';
+import { CUSTOM_FIELD_PREFIX } from './header-map.ts';
 
 // One record of the file becomes one row to stage, or a problem that says why not.
 // Pure: no database, so the dry run, the import and the tests see the same decisions.

@@ -10,28 +10,6 @@ import type {
 // What the main thread hands the import worker, and what comes back. Plain data only:
 // it crosses a thread boundary by structured clone.
 
-/** Fields a mapping may name besides `field:<key>` custom fields. */
-export const MAPPABLE_FIELDS = [
-  'email',
-  'first_name',
-  'last_name',
-  'company',
-  'tags',
-  // A provider's consent evidence (Mailchimp, Shopify): kept in contacts.consent_detail.
-  'optin_time',
-  'optin_ip',
-  'confirm_time',
-  'confirm_ip',
-  'accepts_email_marketing',
-  // A provider's suppression files: kept in suppressions.detail.
-  'unsub_reason',
-  'unsub_time',
-  'clean_campaign_title',
-  'clean_time',
-] as const;
-
-export const CUSTOM_FIELD_PREFIX = 'field:';
-
 export interface ImportJob {
   /** contacts: people onto a list; suppressions: `suppressions import`, nothing else changes. */
   kind: 'contacts' | 'suppressions';
