@@ -7,6 +7,7 @@ import type {
 } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
 import type { Db } from '../../db/connection.ts';
+import { lastContactId } from './stage.ts';
 
 // The one write transaction of an import: the staged rows (temp.stage) go into contacts,
 // list_members, contact_tags, contact_fields and suppressions, journalled so Undo can take
@@ -148,7 +149,7 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       options.tagsAfter = one('SELECT coalesce(max(id), 0) FROM tags');
 
       // Contacts added since the rows were staged moved the ids on: renumber (rare).
-      const idsBefore = one('SELECT coalesce(max(id), 0) FROM contacts');
+      const idsBefore = lastContactId(db);
       if (idsBefore !== input.idBase) {
         run('UPDATE temp.stage SET contact_id = @base + rec WHERE NOT existed', { base: idsBefore });
       }

@@ -8,7 +8,7 @@ import { autoMap, headerKey } from './header-map.ts';
 import type { ImportJob } from './job-types.ts';
 import { Cancelled, merge } from './merge.ts';
 import { openSource } from './read-file.ts';
-import { createStage, dropStage, STAGE_ROWS_PER_TRANSACTION, stageRows } from './stage.ts';
+import { createStage, dropStage, lastContactId, STAGE_ROWS_PER_TRANSACTION, stageRows } from './stage.ts';
 
 // The whole import, from the file to the committed (or rolled back) transaction. Runs in
 // the import worker; returns null when cancelled.
@@ -42,7 +42,7 @@ export async function runImport(
   }
   const fieldTypes = resolveFieldTypes(db, mapping, job.fieldTypes);
   createStage(db);
-  const idBase = db.prepare('SELECT coalesce(max(id), 0) FROM contacts').pluck().get() as number;
+  const idBase = lastContactId(db);
   let batch: StagedRow[] = [];
   const stagedKey = db.prepare('SELECT key FROM temp.stage WHERE rec = ?').pluck();
   const keyOf = (record: number): string | undefined => {

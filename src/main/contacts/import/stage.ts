@@ -101,3 +101,17 @@ export function dropStage(db: Db): void {
   statements.delete(db);
   db.exec('DROP TABLE IF EXISTS temp.stage; DROP TABLE IF EXISTS temp.upd; DROP TABLE IF EXISTS temp.problems');
 }
+
+/**
+ * The id the last contact got (contacts are AUTOINCREMENT: a deleted id is never given
+ * again, so new ids start above the sequence, not above the largest id left).
+ */
+export function lastContactId(db: Db): number {
+  return db
+    .prepare(
+      `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'contacts'), 0),
+                  coalesce((SELECT max(id) FROM contacts), 0))`,
+    )
+    .pluck()
+    .get() as number;
+}

@@ -6,16 +6,23 @@
 // outlives the contact: deleting a contact (erasure) turns its entry into a hash of the key,
 // which still stops a later import from bringing the address back.
 //
+// Ids of lists, tags, segments and contacts are AUTOINCREMENT: never handed out again after
+// a delete, so a saved segment, an import's Undo or a window still showing a deleted row can
+// never reach another list or person that happens to get the same number.
+//
 // Imports are journalled so Undo removes exactly what one added and restores what it changed:
 // rows an import created carry its id (contacts, list_members, contact_tags), and each
 // contact it changed keeps its previous values in import_changes. Suppressions and per-list
 // unsubscribes are never touched by an import nor by its Undo.
 export const sql = `
 CREATE TABLE lists (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   name        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
   created_at  INTEGER NOT NULL,
-  updated_at  INTEGER NOT NULL
+  updated_at  INTEGER NOT NULL,
+  -- A deleted list that had unsubscribes keeps them here (and only them), hidden, so a
+  -- list made again with the same name, by hand or by an import, still honours them.
+  deleted_at  INTEGER
 );
 
 -- Custom fields (merge fields). The key is the merge-field name and never changes; the
@@ -56,7 +63,7 @@ CREATE TABLE import_problems (
 CREATE INDEX import_problems_import ON import_problems (import_id, record);
 
 CREATE TABLE contacts (
-  id            INTEGER PRIMARY KEY,
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
   address       TEXT    NOT NULL,             -- as typed (after shown normalisations)
   address_key   TEXT    NOT NULL UNIQUE,      -- NFC, lowercase local part @ lowercase A-label domain
   first_name    TEXT    NOT NULL DEFAULT '',
@@ -91,7 +98,7 @@ CREATE TABLE list_members (
 CREATE INDEX list_members_contact ON list_members (contact_id);
 
 CREATE TABLE tags (
-  id    INTEGER PRIMARY KEY,
+  id    INTEGER PRIMARY KEY AUTOINCREMENT,
   name  TEXT    NOT NULL UNIQUE COLLATE NOCASE
 );
 CREATE TABLE contact_tags (
@@ -113,7 +120,7 @@ CREATE INDEX import_changes_contact ON import_changes (contact_id);
 
 -- A saved filter; campaigns send to lists and segments.
 CREATE TABLE segments (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   name        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
   definition  TEXT    NOT NULL,               -- JSON, validated by segmentDefinitionSchema
   created_at  INTEGER NOT NULL,
