@@ -161,6 +161,34 @@ describe('mailroom lists, contacts, suppressions, segments', () => {
     ]);
   });
 
+  it('a deleted list is not listed, and made again by name it keeps its unsubscribes', async () => {
+    const { dir, env } = dataFolder();
+    await ok(['lists', 'add', 'Newsletter'], env);
+    await ok(['contacts', 'add', 'ann@example.com', '--list', 'Newsletter'], env);
+    await ok(['contacts', 'add', 'bob@example.com', '--list', 'Newsletter'], env);
+    // Ann unsubscribes (as the unsubscribe link would record it).
+    const db = new Database(path.join(dir, 'mailroom.db'));
+    db.prepare(
+      "UPDATE list_members SET status = 'unsubscribed' WHERE contact_id = (SELECT id FROM contacts WHERE address = 'ann@example.com')",
+    ).run();
+    db.close();
+    expect(await ok(['lists', 'remove', 'Newsletter'], env)).toMatch(/unsubscribed from it is remembered/);
+    expect(await json<unknown[]>(['lists', 'list'], env)).toEqual([]);
+    expect(await ok(['lists', 'list'], env)).not.toMatch(/Newsletter/);
+    const shown = await json<{ rows: { address: string; lists: unknown[] }[] }>(['contacts', 'list'], env);
+    expect(shown.rows.map((r) => r.lists)).toEqual([[], []]);
+    await ok(['lists', 'add', 'Other'], env);
+    const refused = await mailroom(['lists', 'rename', 'Other', 'Newsletter'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/deleted list was called "Newsletter"/);
+    await ok(['lists', 'add', 'Newsletter'], env);
+    const lists = await json<{ name: string; subscribed: number; unsubscribed: number }[]>(['lists', 'list'], env);
+    expect(lists.map((l) => [l.name, l.subscribed, l.unsubscribed])).toEqual([
+      ['Newsletter', 0, 1],
+      ['Other', 0, 0],
+    ]);
+  });
+
   it('refuses every bad input with a sentence and a non-zero exit, changing nothing', async () => {
     const { dir, env } = dataFolder();
     await ok(['lists', 'add', 'News'], env);

@@ -459,3 +459,42 @@ describe('undo', () => {
     expect(() => engine.imports.undo(a.importId as number)).toThrow(/b\.csv \(number 2\) came after this one/);
   });
 });
+
+describe('a deleted list keeps its unsubscribes', () => {
+  it('importing onto a list made again with the same name keeps who unsubscribed from it', async () => {
+    const f = file('list.csv', 'Email\r\nann@example.com\r\nbob@example.com\r\n');
+    await imp(f, { list: 'Newsletter' });
+    const c = engine.contacts;
+    const ann = c.contactId('ann@example.com');
+    const bob = c.contactId('bob@example.com');
+    c.unsubscribe([ann], c.listByName('Newsletter').id);
+    const old = c.listByName('Newsletter').id;
+    c.removeList(old);
+
+    // Hidden everywhere a list is listed or shown.
+    expect(c.listLists().map((l) => l.name)).toEqual([]);
+    expect(() => c.listByName('Newsletter')).toThrow(/no list called/);
+    expect(c.getContact(ann).contact.lists).toEqual([]);
+
+    const r = await imp(f, { list: 'Newsletter' });
+    const list = c.listLists();
+    expect(list.map((l) => [l.id, l.name, l.subscribed, l.unsubscribed, l.pending])).toEqual([
+      [old, 'Newsletter', 1, 1, 0],
+    ]);
+    const status = (id: number) =>
+      engine.db.prepare('SELECT status FROM list_members WHERE list_id = ? AND contact_id = ?').pluck().get(old, id);
+    expect(status(ann)).toBe('unsubscribed');
+    expect(status(bob)).toBe('subscribed');
+
+    // Undo of that import hides the list again, its unsubscribe still kept.
+    engine.imports.undo(r.importId as number);
+    expect(c.listLists()).toEqual([]);
+    expect(status(ann)).toBe('unsubscribed');
+    // Made again by hand: it comes back; renaming another list to a deleted one's name is refused.
+    c.removeList(c.createList('Newsletter').id);
+    const other = c.createList('Other');
+    expect(() => c.renameList(other.id, 'newsletter')).toThrow(/deleted list was called "Newsletter"/);
+    expect(c.createList('Newsletter').id).toBe(old);
+    expect(status(ann)).toBe('unsubscribed');
+  });
+});

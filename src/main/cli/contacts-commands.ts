@@ -60,7 +60,7 @@ export function lists(engine: Engine, out: Out, sub: string | undefined, rest: s
     print(
       out,
       r,
-      `List "${r.name}" deleted (${r.members} membership${r.members === 1 ? '' : 's'} with it). The contacts and the do-not-send list are unchanged.`,
+      `List "${r.name}" deleted (${r.members} membership${r.members === 1 ? '' : 's'} with it). Who unsubscribed from it is remembered if you make a list with this name again; the contacts and the do-not-send list are unchanged.`,
     );
     return 0;
   }

@@ -98,7 +98,7 @@ const ROW_SQL = `SELECT c.id, c.address, c.first_name AS firstName, c.last_name 
     (SELECT json_group_array(t.name ORDER BY t.name COLLATE NOCASE) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
       WHERE ct.contact_id = c.id) AS tags,
     (SELECT json_group_array(json_object('id', l.id, 'name', l.name, 'status', m.status) ORDER BY l.name COLLATE NOCASE)
-      FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = c.id) AS lists,
+      FROM list_members m JOIN lists l ON l.id = m.list_id AND l.deleted_at IS NULL WHERE m.contact_id = c.id) AS lists,
     (SELECT s.reason FROM suppressions s WHERE s.key = c.address_key) AS suppressed
   FROM contacts c`;
 

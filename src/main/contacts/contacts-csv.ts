@@ -94,7 +94,7 @@ export async function exportContacts(db: Db, source: ContactExportSource, filePa
       (SELECT json_group_array(t.name ORDER BY t.name COLLATE NOCASE) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
         WHERE ct.contact_id = c.id) AS tags,
       (SELECT json_group_array(json_object('id', l.id, 'name', l.name, 'status', m.status) ORDER BY l.name COLLATE NOCASE)
-        FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = c.id) AS lists,
+        FROM list_members m JOIN lists l ON l.id = m.list_id AND l.deleted_at IS NULL WHERE m.contact_id = c.id) AS lists,
       (SELECT s.reason FROM suppressions s WHERE s.key = c.address_key) AS suppressed,
       (SELECT m.status FROM list_members m WHERE m.list_id = @list AND m.contact_id = c.id) AS status,
       json(c.fields) AS fields, c.consent_basis AS basis, c.consent_source AS source, c.consent_at AS consentAt,

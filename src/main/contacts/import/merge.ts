@@ -7,6 +7,7 @@ import type {
 } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
 import type { Db } from '../../db/connection.ts';
+import { reviveListNamed } from '../lists.ts';
 import { lastContactId } from './stage.ts';
 
 // The one write transaction of an import: the staged rows (temp.stage) go into contacts,
@@ -223,13 +224,20 @@ function stageProblems(db: Db, problems: ImportProblem[]): void {
 function resolveList(db: Db, list: number | string | undefined, now: number): { id: number; created: boolean } | null {
   if (list === undefined) return null;
   if (typeof list === 'number') {
-    const found = db.prepare('SELECT id FROM lists WHERE id = ?').pluck().get(list) as number | undefined;
+    const found = db.prepare('SELECT id FROM lists WHERE id = ? AND deleted_at IS NULL').pluck().get(list) as
+      | number
+      | undefined;
     if (found === undefined) throw new MailroomError('NOT_FOUND', `There is no list with id ${list}.`);
     return { id: found, created: false };
   }
   const name = list.trim();
-  const found = db.prepare('SELECT id FROM lists WHERE name = ?').pluck().get(name) as number | undefined;
+  const found = db.prepare('SELECT id FROM lists WHERE name = ? AND deleted_at IS NULL').pluck().get(name) as
+    | number
+    | undefined;
   if (found !== undefined) return { id: found, created: false };
+  // A deleted list of that name comes back with the unsubscribes it kept (Undo hides it again).
+  const revived = reviveListNamed(db, name, now);
+  if (revived) return { id: revived.id, created: true };
   const id = Number(
     db.prepare('INSERT INTO lists (name, created_at, updated_at) VALUES (?, ?, ?)').run(name, now, now).lastInsertRowid,
   );

@@ -76,6 +76,11 @@ export function undoImport(db: Db, importId: number, now = Date.now()): void {
       db.prepare(
         'DELETE FROM lists WHERE id = ? AND NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = lists.id)',
       ).run(opts.listId);
+      // A list the import revived (see lists.ts) holds only kept unsubscribes again: hidden again.
+      db.prepare(
+        `UPDATE lists SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = lists.id AND m.status <> 'unsubscribed')`,
+      ).run(now, opts.listId);
     }
     db.prepare("UPDATE imports SET state = 'undone', undone_at = ? WHERE id = ?").run(now, importId);
   }).immediate();
