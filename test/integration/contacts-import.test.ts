@@ -345,6 +345,28 @@ describe('suppression survival', () => {
     expect(statusOf('kept@example.com')).toBe('subscribed'); // global suppression wins at send time; the list row is not rewritten
   });
 
+  it('Mailchimp unsubscribed and cleaned files without their id columns are still suppressions, never subscribed', async () => {
+    const r = await imp(
+      file(
+        'unsubscribed_members_export.csv',
+        'Email Address,First Name,Last Name,OPTIN_TIME,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_REASON\r\n' +
+          'gone@example.org,Pat,Lee,,"2025-03-03 03:03:03",Spring,OTHER\r\n',
+      ),
+      { list: 'News' },
+    );
+    expect(r).toMatchObject({ recognised: 'mailchimp-unsubscribed', suppressed: 1 });
+    const c = await imp(
+      file('cleaned.csv', 'Email Address,First Name,CLEAN_TIME,CLEAN_CAMPAIGN_TITLE\r\nbounced@example.org,B,,\r\n'),
+      { list: 'News' },
+    );
+    expect(c).toMatchObject({ recognised: 'mailchimp-cleaned', suppressed: 1 });
+    expect(engine.db.prepare('SELECT key, reason FROM suppressions ORDER BY key').all()).toEqual([
+      { key: 'bounced@example.org', reason: 'bounced' },
+      { key: 'gone@example.org', reason: 'unsubscribed' },
+    ]);
+    expect(engine.db.prepare("SELECT count(*) FROM list_members WHERE status = 'subscribed'").pluck().get()).toBe(0);
+  });
+
   it('Mailchimp subscribed file: OPTIN_TIME/OPTIN_IP become consent evidence with the basis, the file and its SHA-256; TAGS become tags', async () => {
     const f = file('subscribed_email_audience_export_1.csv', mailchimp('subscribed', [['ann@example.com', 'Ann']]));
     const r = await imp(f, { list: 'News', basis: 'moved from another newsletter service' });

@@ -173,11 +173,13 @@ export function targetOfColumn(mapping: ImportMapping, index: number): string | 
 export function recogniseHeader(header: readonly string[]): string | null {
   const has = new Set(header.map(headerKey));
   const all = (...names: string[]) => names.every((n) => has.has(headerKey(n)));
-  if (all('Email Address', 'MEMBER_RATING', 'LEID', 'EUID')) {
-    if (all('UNSUB_TIME')) return 'mailchimp-unsubscribed';
-    if (all('CLEAN_TIME')) return 'mailchimp-cleaned';
-    return 'mailchimp-subscribed';
-  }
+  const any = (...names: string[]) => names.some((n) => has.has(headerKey(n)));
+  // Mailchimp's unsubscribed and cleaned exports are recognised by their own columns alone:
+  // people often delete the id columns (LEID, EUID, MEMBER_RATING) before handing the file
+  // over, and such a file must still become suppressions, never subscriptions.
+  if (any('UNSUB_TIME', 'UNSUB_CAMPAIGN_TITLE', 'UNSUB_REASON')) return 'mailchimp-unsubscribed';
+  if (any('CLEAN_TIME', 'CLEAN_CAMPAIGN_TITLE')) return 'mailchimp-cleaned';
+  if (all('Email Address', 'MEMBER_RATING', 'LEID', 'EUID')) return 'mailchimp-subscribed';
   if (all('E-mail Address', 'E-mail Type', 'E-mail Display Name', 'First Name', 'Last Name')) return 'outlook';
   if (all('E-Mail-Adresse', 'E-Mail-Typ', 'Vorname', 'Nachname')) return 'outlook-de';
   if (all('E-mail 1 - Value', 'Given Name', 'Family Name')) return 'google-old';
