@@ -520,3 +520,89 @@ describe('a deleted list keeps its unsubscribes', () => {
     expect(status(ann)).toBe('unsubscribed');
   });
 });
+
+describe('unreadable characters', () => {
+  function bin(name: string, b: Buffer): string {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, b);
+    return p;
+  }
+  const utf16 = (s: string) => Buffer.from(s, 'utf16le');
+  const lone = (hi: number) => Buffer.from([hi & 0xff, hi >> 8]);
+
+  it('never stores U+FFFD; a lone surrogate or U+FFFD leaves the row out with a sentence', async () => {
+    // vCard 2.1 labelled UTF-8 over Windows-1252 bytes: read as Windows-1252.
+    const v = await imp(
+      file(
+        'a.vcf',
+        'BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=FCller;J=F6rg\r\nEMAIL;INTERNET:jm@x.com\r\nEND:VCARD\r\n',
+      ),
+      { list: 'L' },
+    );
+    expect(v.added).toBe(1);
+    expect(engine.db.prepare('SELECT first_name, last_name FROM contacts').get()).toEqual({
+      first_name: 'Jörg',
+      last_name: 'Müller',
+    });
+    // An encoding outside the offered ones is refused with a sentence.
+    const sj = bin(
+      'b.csv',
+      Buffer.concat([Buffer.from('Email,First Name\nsj@x.com,M'), Buffer.from([0xfc, 0x80, 0x0a])]),
+    );
+    await expect(imp(sj, { list: 'L', encoding: 'shift_jis' })).rejects.toThrow(/does not know the text encoding/);
+    // UTF-16 with a lone surrogate in a name, and a literal U+FFFD in UTF-8.
+    const u = await imp(
+      bin(
+        'c.txt',
+        Buffer.concat([
+          Buffer.from([0xff, 0xfe]),
+          utf16('Email\tFirst Name\r\nls@x.com\tA'),
+          lone(0xd800),
+          utf16('B\r\n'),
+        ]),
+      ),
+      { list: 'L' },
+    );
+    expect(u.added).toBe(0);
+    expect(u.problems.map((p) => [p.kind, p.reason])).toEqual([
+      [
+        'malformed',
+        "Column 2: a character could not be read (U+FFFD): pick the file's encoding in the preview. Left out.",
+      ],
+    ]);
+    const lit = await imp(file('e.csv', 'Email,First Name\nlit@x.com,M\ufffdller\n'), { list: 'L' });
+    expect(lit.added).toBe(0);
+    expect(lit.problems[0]?.kind).toBe('malformed');
+    // Two addresses with lone surrogates: a report, not an internal error.
+    const two = await imp(
+      bin(
+        'd.txt',
+        Buffer.concat([
+          Buffer.from([0xff, 0xfe]),
+          utf16('Email\r\na'),
+          lone(0xd800),
+          utf16('b@x.com\r\na'),
+          lone(0xd801),
+          utf16('b@x.com\r\n'),
+        ]),
+      ),
+      { list: 'L' },
+    );
+    expect(two.added).toBe(0);
+    expect(two.problems.map((p) => [p.kind, p.value])).toEqual([
+      ['invalid', 'a?b@x.com'],
+      ['invalid', 'a?b@x.com'],
+    ]);
+    expect(two.problems[0]?.reason).toMatch(/could not be read: choose the file's encoding/);
+    // Nothing in any table holds U+FFFD.
+    const fffd = (sql: string) => engine.db.prepare(sql).pluck().get();
+    expect(
+      fffd(`SELECT count(*) FROM contacts WHERE instr(address || first_name || last_name || company, char(65533)) > 0`),
+    ).toBe(0);
+    expect(
+      fffd(`SELECT count(*) FROM import_problems WHERE instr(coalesce(value, '') || reason, char(65533)) > 0`),
+    ).toBe(0);
+    expect(() => engine.contacts.addContact({ address: 'm\ufffdller@x.com' })).toThrow(/could not be read/);
+    expect(() => engine.contacts.addContact({ address: 'a\ud800b@x.com' })).toThrow(/could not be read/);
+  });
+});

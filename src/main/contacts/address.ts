@@ -40,8 +40,16 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 // The common case (plain ASCII, no edges to trim) skips the IDNA pass.
 const PLAIN = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
 
+/** U+FFFD (a character the decoder could not read) or a lone surrogate (half a character). */
+export const UNREADABLE = /[\uFFFD\p{Cs}]/u;
+
 export function checkAddress(raw: string): AddressCheck {
   if (PLAIN.test(raw)) return checkPlain(raw) ?? checkBare(raw, []);
+  // U+FFFD stands for bytes the decoder could not read, and a lone surrogate is half a
+  // character: either means the letter is lost, so the address is not the person's.
+  if (UNREADABLE.test(raw)) {
+    return { ok: false, reason: "A character in it could not be read: choose the file's encoding in the preview." };
+  }
   const normalised: string[] = [];
   let s = raw;
 

@@ -1,5 +1,5 @@
 import type { FieldType, ImportMapping, ImportProblem } from '../../../shared/domain/contacts.ts';
-import { checkAddress } from '../address.ts';
+import { checkAddress, UNREADABLE } from '../address.ts';
 import { cellWarnings, isEmptyDate, MAX_FIELD_LENGTH, parseDate, parseNumber, splitMulti } from './cells.ts';
 import { CUSTOM_FIELD_PREFIX } from './header-map.ts';
 
@@ -85,6 +85,10 @@ export function recordChecker(
   const consent = Object.entries(mapping)
     .filter(([f]) => f in CONSENT_COLUMNS)
     .map(([f, c]) => ({ name: CONSENT_COLUMNS[f] as string, col: c, field: f }));
+  // Every mapped column but the address (checkAddress refuses an unreadable one itself).
+  const stored = Object.entries(mapping)
+    .filter(([f]) => f !== 'email')
+    .map(([, c]) => c);
   const kinds: ('name' | 'email' | 'other')[] = [];
   if (emailCol !== undefined) kinds[emailCol] = 'email';
   for (const c of [firstCol, lastCol]) if (c !== undefined) kinds[c] = 'name';
@@ -142,6 +146,22 @@ export function recordChecker(
       counts.skipped++;
       problem(rec, 'invalid', raw, `Not a valid email address: ${addr.reason} Left out.`);
       return null;
+    }
+    // A stored cell with U+FFFD or a lone surrogate lost a letter (the file was read in the
+    // wrong encoding, or is damaged): the row is left out rather than stored misspelled, and
+    // the report says how to fix it. Checked before duplicates so no key is taken by it.
+    for (const c of stored) {
+      const v = cells[c];
+      if (v !== undefined && v !== '' && !PLAIN_CELL.test(v) && UNREADABLE.test(v)) {
+        counts.skipped++;
+        problem(
+          rec,
+          'malformed',
+          v,
+          `Column ${c + 1}: a character could not be read (U+FFFD): pick the file's encoding in the preview. Left out.`,
+        );
+        return null;
+      }
     }
     const first = firstWith(addr.key, rec.record);
     if (first !== undefined) {
@@ -236,5 +256,10 @@ export function hash53(s: string): number {
  * file, and keeping the slice would keep the whole chunk alive.
  */
 function own(s: string | null): string | null {
-  return s === null ? null : Buffer.from(s, 'utf8').toString('utf8');
+  // Unreadable characters are shown as "?" so the report never stores U+FFFD either.
+  return s === null
+    ? null
+    : Buffer.from(s, 'utf8')
+        .toString('utf8')
+        .replace(/\uFFFD/g, '?');
 }

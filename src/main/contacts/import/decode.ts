@@ -67,7 +67,9 @@ export function checkEncodingName(name: string): string {
     mac: 'macintosh',
   };
   const resolved = aliases[n] ?? n;
-  if (!iconv.encodingExists(resolved)) {
+  // Only the offered code pages: others (shift_jis, ...) are untested here and may decode a
+  // file into U+FFFD without a word.
+  if (!ENCODING_CHOICES.some((c) => c.value === resolved) || !iconv.encodingExists(resolved)) {
     throw new MailroomError(
       'VALIDATION',
       `Mailroom does not know the text encoding "${name}". Choose one of: ${ENCODING_CHOICES.map((c) => c.value).join(', ')}.`,

@@ -141,8 +141,16 @@ function decodeValue(p: Property): string {
   if (!qp && !isBase64(p.params)) return p.value;
   const bytes = qp ? libqp.decode(p.value) : Buffer.from(p.value.replace(/\s+/g, ''), 'base64');
   const charset = (p.params.get('CHARSET')?.[0] ?? '').toLowerCase();
-  if (charset && iconv.encodingExists(charset)) return iconv.decode(bytes, charset);
-  return isUtf8(bytes) ? bytes.toString('utf8') : iconv.decode(bytes, 'windows-1252');
+  // A CHARSET is trusted only when the bytes are valid in it: phones write CHARSET=UTF-8 over
+  // Windows-1252 bytes (M=FCller), which decoded as labelled would store U+FFFD for a letter.
+  const utf8 = isUtf8(bytes);
+  if (charset === 'utf-8' || charset === 'utf8')
+    return utf8 ? bytes.toString('utf8') : iconv.decode(bytes, 'windows-1252');
+  if (charset && iconv.encodingExists(charset)) {
+    const text = iconv.decode(bytes, charset);
+    if (!text.includes('\uFFFD')) return text;
+  }
+  return utf8 ? bytes.toString('utf8') : iconv.decode(bytes, 'windows-1252');
 }
 
 /** Reads every card of a decoded .vcf text. */
