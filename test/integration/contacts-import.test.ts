@@ -606,3 +606,26 @@ describe('unreadable characters', () => {
     expect(() => engine.contacts.addContact({ address: 'a\ud800b@x.com' })).toThrow(/could not be read/);
   });
 });
+
+describe('--existing skip', () => {
+  it("changes no existing contact: the file's tags go to new people only, the chosen tags and the list to everyone", async () => {
+    const c = engine.contacts;
+    const other = c.createList('Other');
+    c.addContact({ address: 'hanna@example.se', firstName: 'Hannah', listIds: [other.id] });
+    const r = await imp(path.resolve('test/fixtures/contacts/shopify.csv'), {
+      list: 'Shop',
+      existing: 'skip',
+      tags: ['from-shop'],
+    });
+    // Hanna existed: her name stays, she gets the chosen tag and the list, not the file's vip/horeca.
+    expect(r).toMatchObject({ records: 3, added: 2, updated: 0, unchanged: 1, declined: 1 });
+    const hanna = c.getContact('hanna@example.se').contact;
+    expect([hanna.firstName, hanna.lastName, hanna.tags]).toEqual(['Hannah', '', ['from-shop']]);
+    expect(hanna.lists.map((l) => l.name).sort()).toEqual(['Other', 'Shop']);
+    expect(c.getContact('noor@example.com').contact.tags.sort()).toEqual(['from-shop', 'newsletter']);
+    // The same file with fill: Hanna's empty last name is filled and the file's tags reach her (updated); the others are as they were.
+    const f = await imp(path.resolve('test/fixtures/contacts/shopify.csv'), { list: 'Shop', existing: 'fill' });
+    expect(f).toMatchObject({ added: 0, updated: 1, unchanged: 2 });
+    expect(c.getContact('hanna@example.se').contact.tags.sort()).toEqual(['from-shop', 'horeca', 'vip']);
+  });
+});

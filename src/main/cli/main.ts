@@ -42,7 +42,9 @@ Commands:
          [--map email=COLUMN,first_name=COLUMN,field:KEY=COLUMN,...] [--field-type KEY=text|number|date]
          [--existing skip|fill|overwrite] [--basis TEXT] [--tag T]...
                                      import people from a CSV, text or vCard file onto a list,
-                                     all or nothing (COLUMN: header name or 1-based position)
+                                     all or nothing (COLUMN: header name or 1-based position);
+                                     --existing skip leaves known people's details (and the
+                                     file's tags) alone; --tag and --list apply to everyone
   contacts imports                   every import, newest first
   contacts undo-import [ID]          undo an import (the last one when no ID is given)
   suppressions import FILE [--reason R] [--dry-run]

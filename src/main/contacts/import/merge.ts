@@ -170,7 +170,7 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       if (input.existing !== 'skip') trace('existing updated');
       if (list) addToList(db, list.id, p);
       trace('list members');
-      addTags(db, input.tags, p);
+      addTags(db, input.tags, p, input.existing === 'skip');
       trace('tags');
       options.tagsUpTo = one('SELECT coalesce(max(id), 0) FROM tags');
     }
@@ -306,22 +306,26 @@ function updateExisting(db: Db, mode: 'fill' | 'overwrite', p: { id: number; now
 function addToList(db: Db, listId: number, p: { id: number; now: number }): void {
   const eligible = 'NOT suppressed AND NOT declined AND contact_id IS NOT NULL';
   db.prepare(
-    `UPDATE temp.stage SET changed = 1
-     WHERE existed AND NOT changed AND ${eligible}
-       AND NOT EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = @list AND m.contact_id = stage.contact_id)`,
-  ).run({ list: listId });
-  db.prepare(
     `INSERT INTO list_members (list_id, contact_id, status, added_at, updated_at, import_id)
      SELECT @list, contact_id, 'subscribed', @now, @now, @id FROM temp.stage WHERE ${eligible} ORDER BY contact_id
      ON CONFLICT (list_id, contact_id) DO NOTHING`,
   ).run({ ...p, list: listId });
 }
 
-/** The import's own tags for every row, plus the tags each row's cell names. */
-function addTags(db: Db, optionTags: string[], p: { id: number; now: number }): void {
-  const wanted = `
+/**
+ * The tags the user chose in the options (--tag, the wizard) go to everyone imported, existing
+ * people too (that is what choosing them means); the tags a row's cell names (a TAGS column)
+ * are part of the person's details, so under `skip` they go to new contacts only.
+ *
+ * The counts: an existing contact is `updated` only when its details changed (name, company,
+ * fields, or under fill/overwrite a tag from the file); joining the list or receiving the
+ * option tags leaves it `unchanged`. So under `skip` no existing contact is ever `updated`.
+ */
+function addTags(db: Db, optionTags: string[], p: { id: number; now: number }, skip: boolean): void {
+  const fromFile = `
     SELECT s.contact_id AS contact_id, j.value AS name
-    FROM temp.stage s, json_each(s.tags) j WHERE s.tags IS NOT NULL AND s.contact_id IS NOT NULL
+    FROM temp.stage s, json_each(s.tags) j WHERE s.tags IS NOT NULL AND s.contact_id IS NOT NULL${skip ? ' AND NOT s.existed' : ''}`;
+  const wanted = `${fromFile}
     UNION
     SELECT s.contact_id, o.value FROM temp.stage s, json_each(@options) o WHERE s.contact_id IS NOT NULL`;
   const options = JSON.stringify(optionTags);
@@ -335,7 +339,7 @@ function addTags(db: Db, optionTags: string[], p: { id: number; now: number }): 
   ).run({ options });
   db.prepare(
     `UPDATE temp.stage SET changed = 1 WHERE existed AND NOT changed AND contact_id IN (
-       SELECT w.contact_id FROM (${wanted}) w JOIN tags t ON t.name = w.name
+       SELECT w.contact_id FROM (${fromFile}) w JOIN tags t ON t.name = w.name
        WHERE NOT EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = w.contact_id AND ct.tag_id = t.id))`,
   ).run({ options });
   db.prepare(

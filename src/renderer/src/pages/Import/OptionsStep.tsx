@@ -63,6 +63,7 @@ export function OptionsStep({
         )}
         <TagsInput
           label="Tags for everyone in this file (optional)"
+          description="Given to everyone in the file, people you already have too."
           placeholder="Type a tag and press Enter"
           value={value.tags}
           onChange={(tags) => set({ tags })}

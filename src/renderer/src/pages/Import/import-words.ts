@@ -58,7 +58,8 @@ export const EXISTING_CHOICES: { value: ExistingMode; label: string; explain: st
   {
     value: 'skip',
     label: 'Add new people only',
-    explain: 'People already in your contacts are left exactly as they are (they are still added to the list).',
+    explain:
+      'The details of people already in your contacts are left as they are, tags from the file too; they are still added to the list and given the tags you chose above.',
   },
   {
     value: 'fill',
