@@ -629,3 +629,17 @@ describe('--existing skip', () => {
     expect(c.getContact('hanna@example.se').contact.tags.sort()).toEqual(['from-shop', 'horeca', 'vip']);
   });
 });
+
+describe('Outlook', () => {
+  it('an Exchange ("EX") entry is reported as what it is, not as a bad address', async () => {
+    for (const name of ['outlook.csv', 'outlook-de.csv']) {
+      const r = await imp(path.resolve('test/fixtures/contacts', name), { list: 'L', dryRun: true });
+      const ex = r.problems.filter((p) => p.value?.trim().toLowerCase().startsWith('/o='));
+      expect(ex.length, name).toBe(name === 'outlook.csv' ? 1 : 0);
+      for (const p of ex) {
+        expect(p.kind).toBe('invalid');
+        expect(p.reason).toMatch(/^This is an Exchange address \(an internal Outlook directory path\)/);
+      }
+    }
+  });
+});

@@ -73,6 +73,12 @@ const MOJIBAKE =
   /Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|â€|Â[\u00a0-\u00bf]/;
 const FORMULA_START = /^[=+\-@\t\r]/;
 const X500 = /^\/o=[^/]+\/ou=/i;
+
+/** An Exchange (X.500) directory path, what Outlook exports for an "EX" address instead of the email address. */
+export function isExchangePath(value: string): boolean {
+  return X500_CELL.test(value);
+}
+const X500_CELL = /^\s*\/o=[^/]+\/ou=/i;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 // Any character a check below starts from: a formula or X.500 first character, U+FFFD, the
 // lead characters of mojibake, '?', a control character.

@@ -1,6 +1,14 @@
 import type { FieldType, ImportMapping, ImportProblem } from '../../../shared/domain/contacts.ts';
 import { checkAddress, UNREADABLE } from '../address.ts';
-import { cellWarnings, isEmptyDate, MAX_FIELD_LENGTH, parseDate, parseNumber, splitMulti } from './cells.ts';
+import {
+  cellWarnings,
+  isEmptyDate,
+  isExchangePath,
+  MAX_FIELD_LENGTH,
+  parseDate,
+  parseNumber,
+  splitMulti,
+} from './cells.ts';
 import { CUSTOM_FIELD_PREFIX } from './header-map.ts';
 
 // One record of the file becomes one row to stage, or a problem that says why not.
@@ -139,6 +147,18 @@ export function recordChecker(
     if (raw.trim() === '') {
       counts.skipped++;
       problem(rec, 'no-address', null, 'This row has no email address: left out.');
+      return null;
+    }
+    // Outlook writes an internal directory path for an Exchange ("EX") entry; checkAddress would
+    // only say it is not an address, this says what it is and what to do.
+    if (isExchangePath(raw)) {
+      counts.skipped++;
+      problem(
+        rec,
+        'invalid',
+        raw,
+        'This is an Exchange address (an internal Outlook directory path), not an email address: open the contact in Outlook and copy the real address. Left out.',
+      );
       return null;
     }
     const addr = checkAddress(raw);
