@@ -643,3 +643,20 @@ describe('Outlook', () => {
     }
   });
 });
+
+describe('erasure', () => {
+  it('takes the erased address out of every import report', async () => {
+    const r = await imp(file('f.csv', 'Email,First Name\n  bob@x.com ,Bob\nBOB@x.com,Bobby\nann@x.com,Ann\n'), {
+      list: 'L',
+    });
+    expect(r.problems.map((p) => p.value)).toEqual(['  bob@x.com ', 'BOB@x.com']);
+    engine.contacts.removeContacts([engine.contacts.contactId('bob@x.com')]);
+    const after = engine.imports.report(r.importId as number);
+    expect(after.report.problems.map((p) => [p.kind, p.value])).toEqual([
+      ['normalised', null],
+      ['duplicate', null],
+    ]);
+    expect(JSON.stringify(after.report).toLowerCase()).not.toContain('bob@x.com');
+    expect(after.csv.toLowerCase()).not.toContain('bob@x.com');
+  });
+});

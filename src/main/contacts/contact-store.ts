@@ -275,12 +275,42 @@ export function eraseContacts(db: Db, ids: readonly number[], now = Date.now()):
   const get = db.prepare('SELECT address_key FROM contacts WHERE id = ?').pluck();
   const del = db.prepare('DELETE FROM contacts WHERE id = ?');
   let n = 0;
+  const keys = new Set<string>();
   for (const id of ids) {
     const key = get.get(id) as string | undefined;
     if (key === undefined) continue;
     hashSuppression(db, key, now);
     del.run(id);
+    keys.add(key);
     n++;
   }
+  if (keys.size > 0) redactImportProblems(db, keys);
   return n;
+}
+
+/**
+ * The import reports name addresses too (a duplicate, a normalised or a warned row): a row
+ * whose value is the erased address in any form (same key), or whose value or reason holds
+ * the key, loses its value and reason, so the report keeps its counts but not the person.
+ */
+function redactImportProblems(db: Db, keys: ReadonlySet<string>): void {
+  const rows = db
+    .prepare("SELECT rowid, value, reason FROM import_problems WHERE value IS NOT NULL OR reason LIKE '%@%'")
+    .all() as { rowid: number; value: string | null; reason: string }[];
+  const redact = db.prepare(
+    "UPDATE import_problems SET value = NULL, reason = 'This row named an address that was erased since.' WHERE rowid = ?",
+  );
+  const holds = (text: string) => {
+    const lower = text.toLowerCase();
+    for (const k of keys) if (lower.includes(k)) return true;
+    return false;
+  };
+  for (const r of rows) {
+    let hit = false;
+    if (r.value !== null) {
+      const c = checkAddress(r.value);
+      hit = (c.ok && keys.has(c.key)) || holds(r.value);
+    }
+    if (hit || holds(r.reason)) redact.run(r.rowid);
+  }
 }
