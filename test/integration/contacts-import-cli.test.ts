@@ -95,6 +95,19 @@ describe('mailroom contacts import', () => {
     expect(contacts[0]?.consent_basis).toBe('met at the fair');
   });
 
+  it('--list is always a list name, even one made of digits', async () => {
+    expect((await mailroom(['lists', 'add', 'First'], env)).code).toBe(0); // list #1
+    const f = file('l.csv', 'Email\r\nann@example.com\r\n');
+    await json(['contacts', 'import', f, '--list', '1']);
+    await json(['contacts', 'import', f, '--list', '2024']);
+    const lists = (await json(['lists', 'list'])) as unknown as { name: string; subscribed: number }[];
+    expect(lists.map((l) => [l.name, l.subscribed])).toEqual([
+      ['1', 1],
+      ['2024', 1],
+      ['First', 0],
+    ]);
+  });
+
   it('refuses unknown columns and options with a sentence, changing nothing', async () => {
     const f = file('a.csv', 'Email\r\nann@example.com\r\n');
     const r = await mailroom(['contacts', 'import', f, '--list', 'News', '--map', 'email=Courriel'], env);

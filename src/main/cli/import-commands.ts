@@ -25,7 +25,8 @@ export async function contactsImport(engine: Engine, out: Out, rest: string[], o
   }
   const delimiter = parseDelimiter(opts.delimiter);
   const mapping = opts.map ? await resolveMap(engine, file, opts.map, opts.encoding, delimiter) : undefined;
-  const list = /^\d+$/.test(opts.list) ? Number(opts.list) : opts.list;
+  // Always a name ("2024" is a list called 2024, created if new), never an id.
+  const list = opts.list;
   const job = engine.imports.start(
     file,
     {
