@@ -279,6 +279,15 @@ describe('files that cannot be read', () => {
     fs.writeFileSync(empty, '');
     await expect(openSource(empty)).rejects.toThrow(/empty/);
     await expect(openSource(path.join(dir, 'missing.csv'))).rejects.toThrow(/could not be opened \(ENOENT\)/);
+    // The sentence names the file, never the folders above it.
+    for (const p of [path.join(dir, 'missing.csv'), dir]) {
+      const err = await openSource(p).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/^(The file missing\.csv could not be opened|mailroom-\S+ is not a file)/);
+      expect(err?.message).not.toContain(path.dirname(p));
+    }
   });
 });
 

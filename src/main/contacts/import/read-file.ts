@@ -133,13 +133,14 @@ async function statSize(file: string): Promise<number> {
   try {
     const st = await fs.promises.stat(file);
     if (!st.isFile())
-      throw new MailroomError('IMPORT_FILE', `${file} is not a file. Choose a file with your contacts.`);
+      throw new MailroomError('IMPORT_FILE', `${path.basename(file)} is not a file. Choose a file with your contacts.`);
     return st.size;
   } catch (err) {
     if (err instanceof MailroomError) throw err;
     throw new MailroomError(
       'IMPORT_FILE',
-      `The file ${file} could not be opened (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check that it exists and that you may read it.`,
+      // The base name only: an error text travels to logs and screenshots, a full path names the user's folders.
+      `The file ${path.basename(file)} could not be opened (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check that it exists and that you may read it.`,
     );
   }
 }
