@@ -182,6 +182,15 @@ describe('mailroom lists, contacts, suppressions, segments', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/deleted list was called "Newsletter"/);
     await ok(['lists', 'add', 'Newsletter'], env);
+    // contacts list --status: the status on that list.
+    const unsub = await json<{ rows: { address: string }[] }>(
+      ['contacts', 'list', '--list', 'Newsletter', '--status', 'unsubscribed'],
+      env,
+    );
+    expect(unsub.rows.map((r) => r.address)).toEqual(['ann@example.com']);
+    const noList = await mailroom(['contacts', 'list', '--status', 'unsubscribed'], env);
+    expect(noList.code).not.toBe(0);
+    expect(noList.stderr).toMatch(/--status goes with --list NAME/);
     const lists = await json<{ name: string; subscribed: number; unsubscribed: number }[]>(['lists', 'list'], env);
     expect(lists.map((l) => [l.name, l.subscribed, l.unsubscribed])).toEqual([
       ['Newsletter', 0, 1],

@@ -4,6 +4,7 @@ import {
   type ContactDetail,
   type ContactFilter,
   type ContactRow,
+  MEMBER_STATUSES,
   SUPPRESSION_REASONS,
   type SuppressionReason,
 } from '../../shared/domain/contacts.ts';
@@ -91,6 +92,12 @@ function filterOf(engine: Engine, opts: CliOptions): ContactFilter {
     const t = engine.contacts.listTags().find((x) => x.name.toLowerCase() === (tags[0] as string).trim().toLowerCase());
     if (!t) throw new MailroomError('NOT_FOUND', `No contact has the tag "${tags[0]}".`);
     f.tagId = t.id;
+  }
+  if (opts.status !== undefined) {
+    if (f.listId === undefined) usage('--status goes with --list NAME: the status is the one on that list.');
+    const status = MEMBER_STATUSES.find((s) => s === opts.status?.trim().toLowerCase());
+    if (!status) usage(`--status is one of ${MEMBER_STATUSES.join(', ')} (got "${opts.status}").`);
+    f.status = status;
   }
   if (opts.search !== undefined) f.text = opts.search;
   if (opts.suppressed) f.suppressed = true;

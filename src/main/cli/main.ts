@@ -51,7 +51,7 @@ Commands:
                                      add every address of the file to the suppressions
   lists list | add NAME | rename NAME NEW-NAME | remove NAME
                                      your lists (removing one keeps its people and suppressions)
-  contacts list [--list NAME] [--tag T] [--search S] [--suppressed] [--segment NAME] [--limit N]
+  contacts list [--list NAME [--status subscribed|unsubscribed|pending]] [--tag T] [--search S] [--suppressed] [--segment NAME] [--limit N]
                                      contacts, newest first
   contacts show ADDRESS              one contact: lists, tags, fields, consent, suppression, deliveries
   contacts add ADDRESS [--first-name F] [--last-name L] [--company C] [--list NAME] [--tag T]...
@@ -133,6 +133,7 @@ function parse(argv: string[]) {
       search: { type: 'string' },
       suppressed: { type: 'boolean', default: false },
       segment: { type: 'string' },
+      status: { type: 'string' },
       'first-name': { type: 'string' },
       'last-name': { type: 'string' },
       company: { type: 'string' },
