@@ -138,6 +138,24 @@ describe('counts and problems', () => {
     const real = await imp(g, { list: 'News', existing: 'overwrite', tags: ['new'] });
     expect({ ...real, importId: null, dryRun: true }).toEqual(dry);
   });
+
+  it('warns about formula-looking cells only in the columns that are imported', async () => {
+    const f = file(
+      'phones.csv',
+      'Email,First Name,Phone,City\r\nann@example.com,Ann,+33 1 23 45 67 89,=1+1\r\nbob@example.com,Bob,+44 20 7946 0000,Paris\r\n',
+    );
+    // Phone is not mapped: its +33 numbers are never stored, so they warn about nothing.
+    const r = await imp(f, { list: 'News', mapping: { email: 0, first_name: 1, 'field:city': 3 } });
+    expect(r.added).toBe(2);
+    expect(r.problems.map((p) => `${p.record}:${p.kind}:${p.value}`)).toEqual(['1:warning:=1+1']);
+    expect(r.problems[0]?.reason).toMatch(/^Column 4: starts like a spreadsheet formula/);
+    // Mapped, the same phone column warns for each row.
+    const again = await imp(f, { list: 'News', mapping: { email: 0, 'field:phone': 2 }, dryRun: true });
+    expect(again.problems.map((p) => `${p.record}:${p.kind}:${p.value}`)).toEqual([
+      '1:warning:+33 1 23 45 67 89',
+      '2:warning:+44 20 7946 0000',
+    ]);
+  });
 });
 
 describe('all or nothing', () => {

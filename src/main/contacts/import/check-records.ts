@@ -85,9 +85,13 @@ export function recordChecker(
   const consent = Object.entries(mapping)
     .filter(([f]) => f in CONSENT_COLUMNS)
     .map(([f, c]) => ({ name: CONSENT_COLUMNS[f] as string, col: c, field: f }));
+  // Cell warnings are for what gets stored: the mapped columns only, in column order (a
+  // phone column left out of the import would otherwise warn "formula" for every +33 number).
   const kinds: ('name' | 'email' | 'other')[] = [];
+  for (const c of Object.values(mapping)) kinds[c] = 'other';
   if (emailCol !== undefined) kinds[emailCol] = 'email';
   for (const c of [firstCol, lastCol]) if (c !== undefined) kinds[c] = 'name';
+  const warned = Object.keys(kinds).map(Number); // integer keys come in ascending order
   const seen = new Map<number, number>();
   // Keys whose hash another key already had (practically never): compared as strings.
   const collided = new Map<string, number>();
@@ -157,9 +161,9 @@ export function recordChecker(
       return null;
     }
     for (const sentence of addr.normalised) problem(rec, 'normalised', raw, `${sentence} Imported as ${addr.address}.`);
-    for (let c = 0; c < cells.length; c++) {
-      const cell = cells[c] as string;
-      if (cell === '' || (cell.length <= MAX_FIELD_LENGTH && PLAIN_CELL.test(cell))) continue;
+    for (const c of warned) {
+      const cell = cells[c];
+      if (cell === undefined || cell === '' || (cell.length <= MAX_FIELD_LENGTH && PLAIN_CELL.test(cell))) continue;
       for (const w of cellWarnings(cell, kinds[c] ?? 'other')) {
         problem(rec, 'warning', cell.slice(0, 200), `Column ${c + 1}: ${w.reason}.`);
       }
