@@ -427,6 +427,26 @@ describe('suppression survival', () => {
   });
 });
 
+describe('custom fields', () => {
+  it('labels a new custom field as typed, or with its column header; an existing field keeps its label', async () => {
+    engine.db
+      .prepare("INSERT INTO contact_fields (key, label, type, created_at) VALUES ('city', 'City', 'text', 1)")
+      .run();
+    const f = file('people.csv', 'Email,Town,Kundennummer,Seit\r\nann@example.com,Gent,42,2020-01-31\r\n');
+    await imp(f, {
+      list: 'News',
+      mapping: { email: 0, 'field:city': 1, 'field:customer_no': 2, 'field:since': 3 },
+      fieldTypes: { customer_no: 'number', since: 'date' },
+      fieldLabels: { city: 'Home town', customer_no: 'Customer number' },
+    });
+    expect(engine.db.prepare('SELECT key, label, type FROM contact_fields ORDER BY key').all()).toEqual([
+      { key: 'city', label: 'City', type: 'text' },
+      { key: 'customer_no', label: 'Customer number', type: 'number' },
+      { key: 'since', label: 'Seit', type: 'date' },
+    ]);
+  });
+});
+
 describe('undo', () => {
   it('restores exactly the state before the import, for every --existing option', async () => {
     for (const existing of ['skip', 'fill', 'overwrite'] as ExistingMode[]) {

@@ -29,6 +29,8 @@ export interface MergeInput {
   /** Column names, for the labels of custom fields the import creates. */
   header: string[];
   fieldTypes: Record<string, FieldType>;
+  /** Labels typed for the custom fields the import creates (the column's header when absent). */
+  fieldLabels?: Record<string, string>;
   list?: number | string;
   tags: string[];
   basis?: string;
@@ -244,7 +246,7 @@ function createFields(db: Db, input: MergeInput, now: number): string[] {
   for (const [target, col] of Object.entries(input.mapping)) {
     if (!target.startsWith('field:')) continue;
     const key = target.slice('field:'.length);
-    const label = input.header[col]?.trim() || key;
+    const label = input.fieldLabels?.[key]?.trim() || input.header[col]?.trim() || key;
     if (insert.run(key, label, input.fieldTypes[key] ?? 'text', now).changes > 0) created.push(key);
   }
   return created;
