@@ -1,6 +1,7 @@
 import type { FieldType, ImportMapping, ImportProblem } from '../../../shared/domain/contacts.ts';
 import { checkAddress } from '../address.ts';
 import { cellWarnings, isEmptyDate, MAX_FIELD_LENGTH, parseDate, parseNumber, splitMulti } from './cells.ts';
+import { FirstSeen } from './first-seen.ts';
 import { CUSTOM_FIELD_PREFIX } from './header-map.ts';
 
 // One record of the file becomes one row to stage, or a problem that says why not.
@@ -59,11 +60,7 @@ const PLAIN_CELL = /^[\x20-\x2a\x2c\x2e-\x3c\x3e\x41-\x7e][\x20-\x3e\x40-\x7e]*$
 
 const NO = /^(no|n|false|0|nein|non|unsubscribed|not_subscribed)$/i;
 
-/**
- * `keyOf` returns the key staged for an earlier record: duplicates are found by a 53-bit hash
- * of the key (a million keys as strings cost over 100 MB; as numbers, about 40), and a hash
- * that matches is confirmed against the key itself.
- */
+/** `keyOf` returns the key staged for an earlier record (duplicates: see first-seen.ts). */
 export function recordChecker(
   mapping: ImportMapping,
   fieldTypes: Record<string, FieldType>,
@@ -92,21 +89,8 @@ export function recordChecker(
   if (emailCol !== undefined) kinds[emailCol] = 'email';
   for (const c of [firstCol, lastCol]) if (c !== undefined) kinds[c] = 'name';
   const warned = Object.keys(kinds).map(Number); // integer keys come in ascending order
-  const seen = new Map<number, number>();
-  // Keys whose hash another key already had (practically never): compared as strings.
-  const collided = new Map<string, number>();
-  const firstWith = (key: string, record: number): number | undefined => {
-    const h = hash53(key);
-    const first = seen.get(h);
-    if (first === undefined) {
-      seen.set(h, record);
-      return undefined;
-    }
-    if (keyOf(first) === key) return first;
-    const other = collided.get(key);
-    if (other === undefined) collided.set(key, record);
-    return other;
-  };
+  const seen = new FirstSeen(keyOf);
+  const firstWith = (key: string, record: number) => seen.firstWith(key, record);
   const problems: ImportProblem[] = [];
   const counts = { records: 0, blank: 0, skipped: 0, declined: 0 };
   const cellAt = (cells: string[], c: number | undefined) => (c === undefined ? '' : (cells[c] ?? '').trim());
@@ -221,18 +205,6 @@ export function recordChecker(
   }
 
   return { check, problems, counts };
-}
-
-/** Two 32-bit FNV-1a style hashes of the UTF-16 code units, combined into 53 bits. */
-export function hash53(s: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
 }
 
 /**

@@ -176,14 +176,21 @@ export function merge(db: Db, input: MergeInput): MergeResult {
     }
 
     trace('before counts');
-    const count = (where: string) => one(`SELECT count(*) FROM temp.stage WHERE ${where}`);
+    // One pass over the stage for the three counts (each pass over a million rows is ~80 ms of the write lock).
+    const staged = db
+      .prepare(
+        `SELECT coalesce(sum(existed AND changed), 0) AS updated, coalesce(sum(existed AND NOT changed), 0) AS unchanged,
+                coalesce(sum(suppressed <> 0), 0) AS suppressed
+         FROM temp.stage`,
+      )
+      .get() as { updated: number; unchanged: number; suppressed: number };
     const counts: MergeResult['counts'] = {
       records: input.readCounts.records,
       blank: input.readCounts.blank,
       added,
-      updated: input.kind === 'contacts' ? count('existed AND changed') : 0,
-      unchanged: input.kind === 'contacts' ? count('existed AND NOT changed') : 0,
-      suppressed: count('suppressed'),
+      updated: input.kind === 'contacts' ? staged.updated : 0,
+      unchanged: input.kind === 'contacts' ? staged.unchanged : 0,
+      suppressed: staged.suppressed,
       skipped: input.readCounts.skipped,
       declined: input.readCounts.declined,
       suppressionsAdded,
