@@ -47,20 +47,23 @@ export class FirstSeen {
   private grow(): void {
     const { h1, h2, rec } = this;
     const n = rec.length * 2;
-    this.h1 = new Uint32Array(n);
-    this.h2 = new Uint32Array(n);
-    this.rec = new Uint32Array(n);
+    const n1 = new Uint32Array(n);
+    const n2 = new Uint32Array(n);
+    const nr = new Uint32Array(n);
     const mask = n - 1;
     for (let i = 0; i < rec.length; i++) {
       const r = rec[i] as number;
       if (r === EMPTY) continue;
       const a = h1[i] as number;
       let slot = mix(a) & mask;
-      while (this.rec[slot] !== EMPTY) slot = (slot + 1) & mask;
-      this.h1[slot] = a;
-      this.h2[slot] = h2[i] as number;
-      this.rec[slot] = r;
+      while (nr[slot] !== EMPTY) slot = (slot + 1) & mask;
+      n1[slot] = a;
+      n2[slot] = h2[i] as number;
+      nr[slot] = r;
     }
+    this.h1 = n1;
+    this.h2 = n2;
+    this.rec = nr;
   }
 }
 

@@ -119,7 +119,7 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       // An erased address stays erased: its hash already suppresses it, so it is not written back in clear.
       suppressionsAdded = run(
         `INSERT INTO suppressions (key, address, reason, source, detail, import_id, at)
-         SELECT key, address, @reason, @source,
+         SELECT key, coalesce(address, key), @reason, @source,
                 coalesce(json_extract(detail, '$.unsubReason'), json_extract(detail, '$.cleanCampaignTitle')), @id, @now
          FROM temp.stage s
          WHERE NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.key = suppression_hash(s.key))
@@ -159,7 +159,7 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       added = run(
         `INSERT INTO contacts (id, address, address_key, first_name, last_name, company, fields, consent_source,
                                consent_basis, consent_at, consent_detail, import_id, created_at, updated_at)
-         SELECT contact_id, address, key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
+         SELECT contact_id, coalesce(address, key), key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
                 'import', @basis, @now, detail, @id, @now, @now
          FROM temp.stage WHERE NOT existed AND suppressed <> 2 ORDER BY rec`,
         { ...p, basis: input.basis ?? null },
