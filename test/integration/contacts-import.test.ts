@@ -71,7 +71,7 @@ describe('counts and problems', () => {
         'Email,First Name,Last Name,Company',
         'ann@example.com,Ann,Lee,Acme', // 1 added
         'ANN@Example.com,Annie,,', // 2 duplicate of 1
-        'bob@example.com,Bob,,', // 3 added
+        'Bob@Example.COM,Bob,,', // 3 added, kept as typed (key bob@example.com)
         'not-an-address,X,,', // 4 invalid
         ',,,', // 5 blank
         ',Nobody,,', // 6 no address
@@ -111,12 +111,13 @@ describe('counts and problems', () => {
     );
     expect(r.problems.find((p) => p.record === 7)?.line).toBe(8);
     const d = dumpContacts(dir);
-    expect((d.contacts as { address: string }[]).map((c) => c.address)).toEqual([
+    expect((d.contacts as { address: string; address_key: string }[]).map((c) => c.address)).toEqual([
       'ann@example.com',
-      'bob@example.com',
+      'Bob@Example.COM',
       'dan@example.com',
       'eve@example.com',
     ]);
+    expect((d.contacts as { address_key: string }[])[1]?.address_key).toBe('bob@example.com');
     expect(d.list_members).toHaveLength(4);
     // The report is stored and downloadable.
     const stored = engine.imports.report(r.importId as number);
