@@ -165,6 +165,8 @@ describe.skipIf(!rendererBuilt)('import wizard in Chromium', () => {
         count("SELECT count(*) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.name = 'messe-2026'"),
       ).toBe(3);
       expect(count("SELECT count(*) FROM contacts WHERE json_extract(fields, '$.city') = 'Paris €'")).toBe(1);
+      // The new field has the name typed in the wizard, not the column's header (Stadt).
+      expect(engine.db.prepare("SELECT label FROM contact_fields WHERE key = 'city'").pluck().get()).toBe('City');
       await app.screenshot('import-05-report');
 
       // The report downloads through the save dialog, every problem in it.

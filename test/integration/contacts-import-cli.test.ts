@@ -61,7 +61,9 @@ describe('mailroom contacts import', () => {
       '--list',
       'Clients',
       '--map',
-      'email=Mail,first_name=3,last_name=Nom',
+      'email=Mail,first_name=3,last_name=Nom,field:town=Ville',
+      '--field-label',
+      'town=Home town, or village',
       '--tag',
       'fair',
       '--basis',
@@ -76,9 +78,14 @@ describe('mailroom contacts import', () => {
       suppressed: 0,
       encoding: 'windows-1252',
       delimiter: ';',
-      mapping: { email: 1, first_name: 2, last_name: 0 },
+      mapping: { email: 1, first_name: 2, last_name: 0, 'field:town': 3 },
     });
-    expect({ ...dry, importId: null, dryRun: false }).toEqual({ ...r, importId: null, dryRun: false });
+    expect({ ...dry, importId: null, dryRun: false, mapping: null }).toEqual({
+      ...r,
+      importId: null,
+      dryRun: false,
+      mapping: null,
+    });
     expect(r.problems).toEqual([
       {
         record: 2,
@@ -93,6 +100,10 @@ describe('mailroom contacts import', () => {
     const contacts = dumpContacts(dir).contacts as { last_name: string; consent_basis: string }[];
     expect(contacts.map((c) => c.last_name)).toEqual(['Müller', 'Léa']);
     expect(contacts[0]?.consent_basis).toBe('met at the fair');
+    // --field-label names the field the import creates (a comma in it stays).
+    expect(dumpContacts(dir).contact_fields).toEqual([
+      expect.objectContaining({ key: 'town', label: 'Home town, or village', type: 'text' }),
+    ]);
   });
 
   it('--list is always a list name, even one made of digits', async () => {

@@ -71,7 +71,7 @@ describe('counts and problems', () => {
         'Email,First Name,Last Name,Company',
         'ann@example.com,Ann,Lee,Acme', // 1 added
         'ANN@Example.com,Annie,,', // 2 duplicate of 1
-        'bob@example.com,Bob,,', // 3 added
+        'Bob@Example.COM,Bob,,', // 3 added, kept as typed (key bob@example.com)
         'not-an-address,X,,', // 4 invalid
         ',,,', // 5 blank
         ',Nobody,,', // 6 no address
@@ -111,12 +111,13 @@ describe('counts and problems', () => {
     );
     expect(r.problems.find((p) => p.record === 7)?.line).toBe(8);
     const d = dumpContacts(dir);
-    expect((d.contacts as { address: string }[]).map((c) => c.address)).toEqual([
+    expect((d.contacts as { address: string; address_key: string }[]).map((c) => c.address)).toEqual([
       'ann@example.com',
-      'bob@example.com',
+      'Bob@Example.COM',
       'dan@example.com',
       'eve@example.com',
     ]);
+    expect((d.contacts as { address_key: string }[])[1]?.address_key).toBe('bob@example.com');
     expect(d.list_members).toHaveLength(4);
     // The report is stored and downloadable.
     const stored = engine.imports.report(r.importId as number);
@@ -137,6 +138,24 @@ describe('counts and problems', () => {
     expect(dry).toMatchObject({ importId: null, dryRun: true, added: 1, updated: 1, unchanged: 0, skipped: 1 });
     const real = await imp(g, { list: 'News', existing: 'overwrite', tags: ['new'] });
     expect({ ...real, importId: null, dryRun: true }).toEqual(dry);
+  });
+
+  it('warns about formula-looking cells only in the columns that are imported', async () => {
+    const f = file(
+      'phones.csv',
+      'Email,First Name,Phone,City\r\nann@example.com,Ann,+33 1 23 45 67 89,=1+1\r\nbob@example.com,Bob,+44 20 7946 0000,Paris\r\n',
+    );
+    // Phone is not mapped: its +33 numbers are never stored, so they warn about nothing.
+    const r = await imp(f, { list: 'News', mapping: { email: 0, first_name: 1, 'field:city': 3 } });
+    expect(r.added).toBe(2);
+    expect(r.problems.map((p) => `${p.record}:${p.kind}:${p.value}`)).toEqual(['1:warning:=1+1']);
+    expect(r.problems[0]?.reason).toMatch(/^Column 4: starts like a spreadsheet formula/);
+    // Mapped, the same phone column warns for each row.
+    const again = await imp(f, { list: 'News', mapping: { email: 0, 'field:phone': 2 }, dryRun: true });
+    expect(again.problems.map((p) => `${p.record}:${p.kind}:${p.value}`)).toEqual([
+      '1:warning:+33 1 23 45 67 89',
+      '2:warning:+44 20 7946 0000',
+    ]);
   });
 });
 
@@ -428,6 +447,26 @@ describe('suppression survival', () => {
       .pluck()
       .all();
     expect(tags).toEqual(['horeca', 'vip']);
+  });
+});
+
+describe('custom fields', () => {
+  it('labels a new custom field as typed, or with its column header; an existing field keeps its label', async () => {
+    engine.db
+      .prepare("INSERT INTO contact_fields (key, label, type, created_at) VALUES ('city', 'City', 'text', 1)")
+      .run();
+    const f = file('people.csv', 'Email,Town,Kundennummer,Seit\r\nann@example.com,Gent,42,2020-01-31\r\n');
+    await imp(f, {
+      list: 'News',
+      mapping: { email: 0, 'field:city': 1, 'field:customer_no': 2, 'field:since': 3 },
+      fieldTypes: { customer_no: 'number', since: 'date' },
+      fieldLabels: { city: 'Home town', customer_no: 'Customer number' },
+    });
+    expect(engine.db.prepare('SELECT key, label, type FROM contact_fields ORDER BY key').all()).toEqual([
+      { key: 'city', label: 'City', type: 'text' },
+      { key: 'customer_no', label: 'Customer number', type: 'number' },
+      { key: 'since', label: 'Seit', type: 'date' },
+    ]);
   });
 });
 

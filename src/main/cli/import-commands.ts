@@ -38,6 +38,7 @@ export async function contactsImport(engine: Engine, out: Out, rest: string[], o
       delimiter,
       mapping,
       fieldTypes: parseFieldTypes(opts['field-type']),
+      fieldLabels: parseFieldLabels(opts['field-label']),
       dryRun: Boolean(opts['dry-run']),
     },
     progressPrinter(out),
@@ -176,6 +177,20 @@ function parseFieldTypes(specs: string[] | undefined): Record<string, FieldType>
     }
   }
   return types;
+}
+
+/** `--field-label city=Home town` (one per option: a label may hold a comma). */
+function parseFieldLabels(specs: string[] | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const spec of specs ?? []) {
+    const eq = spec.indexOf('=');
+    const key = spec.slice(0, eq).trim();
+    const label = spec.slice(eq + 1).trim();
+    if (eq < 0 || !key || !label)
+      usage(`--field-label takes KEY=LABEL, e.g. --field-label city="Home town" (got "${spec}").`);
+    labels[key] = label;
+  }
+  return labels;
 }
 
 /** `email=Email,first_name=2,field:city=Town`: a column by its header name or 1-based position. */

@@ -40,6 +40,7 @@ Commands:
                                      never overwrites anything
   contacts import FILE --list NAME [--dry-run] [--encoding E] [--delimiter D]
          [--map email=COLUMN,first_name=COLUMN,field:KEY=COLUMN,...] [--field-type KEY=text|number|date]
+         [--field-label KEY=LABEL]...
          [--existing skip|fill|overwrite] [--basis TEXT] [--tag T]...
                                      import people from a CSV, text or vCard file onto a list,
                                      all or nothing (COLUMN: header name or 1-based position);
@@ -126,6 +127,7 @@ function parse(argv: string[]) {
       delimiter: { type: 'string' },
       map: { type: 'string' },
       'field-type': { type: 'string', multiple: true },
+      'field-label': { type: 'string', multiple: true },
       existing: { type: 'string' },
       basis: { type: 'string' },
       tag: { type: 'string', multiple: true },

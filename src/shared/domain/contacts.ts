@@ -238,6 +238,8 @@ export const importOptionsSchema = z.strictObject({
   mapping: importMappingSchema.optional(),
   /** The type of each custom field a `field:<key>` mapping creates (text when absent). */
   fieldTypes: z.record(z.string(), fieldTypeSchema).optional(),
+  /** The label of each custom field a `field:<key>` mapping creates (the column's header when absent). */
+  fieldLabels: z.record(z.string(), z.string().trim().min(1).max(100)).optional(),
   dryRun: z.boolean().default(false),
 });
 export type ImportOptions = z.input<typeof importOptionsSchema>;

@@ -9,6 +9,7 @@ import {
   parseNumber,
   splitMulti,
 } from './cells.ts';
+import { FirstSeen } from './first-seen.ts';
 import { CUSTOM_FIELD_PREFIX } from './header-map.ts';
 
 // One record of the file becomes one row to stage, or a problem that says why not.
@@ -67,11 +68,7 @@ const PLAIN_CELL = /^[\x20-\x2a\x2c\x2e-\x3c\x3e\x41-\x7e][\x20-\x3e\x40-\x7e]*$
 
 const NO = /^(no|n|false|0|nein|non|unsubscribed|not_subscribed)$/i;
 
-/**
- * `keyOf` returns the key staged for an earlier record: duplicates are found by a 53-bit hash
- * of the key (a million keys as strings cost over 100 MB; as numbers, about 40), and a hash
- * that matches is confirmed against the key itself.
- */
+/** `keyOf` returns the key staged for an earlier record (duplicates: see first-seen.ts). */
 export function recordChecker(
   mapping: ImportMapping,
   fieldTypes: Record<string, FieldType>,
@@ -97,24 +94,15 @@ export function recordChecker(
   const stored = Object.entries(mapping)
     .filter(([f]) => f !== 'email')
     .map(([, c]) => c);
+  // Cell warnings are for what gets stored: the mapped columns only, in column order (a
+  // phone column left out of the import would otherwise warn "formula" for every +33 number).
   const kinds: ('name' | 'email' | 'other')[] = [];
+  for (const c of Object.values(mapping)) kinds[c] = 'other';
   if (emailCol !== undefined) kinds[emailCol] = 'email';
   for (const c of [firstCol, lastCol]) if (c !== undefined) kinds[c] = 'name';
-  const seen = new Map<number, number>();
-  // Keys whose hash another key already had (practically never): compared as strings.
-  const collided = new Map<string, number>();
-  const firstWith = (key: string, record: number): number | undefined => {
-    const h = hash53(key);
-    const first = seen.get(h);
-    if (first === undefined) {
-      seen.set(h, record);
-      return undefined;
-    }
-    if (keyOf(first) === key) return first;
-    const other = collided.get(key);
-    if (other === undefined) collided.set(key, record);
-    return other;
-  };
+  const warned = Object.keys(kinds).map(Number); // integer keys come in ascending order
+  const seen = new FirstSeen(keyOf);
+  const firstWith = (key: string, record: number) => seen.firstWith(key, record);
   const problems: ImportProblem[] = [];
   const counts = { records: 0, blank: 0, skipped: 0, declined: 0 };
   const cellAt = (cells: string[], c: number | undefined) => (c === undefined ? '' : (cells[c] ?? '').trim());
@@ -197,9 +185,9 @@ export function recordChecker(
       return null;
     }
     for (const sentence of addr.normalised) problem(rec, 'normalised', raw, `${sentence} Imported as ${addr.address}.`);
-    for (let c = 0; c < cells.length; c++) {
-      const cell = cells[c] as string;
-      if (cell === '' || (cell.length <= MAX_FIELD_LENGTH && PLAIN_CELL.test(cell))) continue;
+    for (const c of warned) {
+      const cell = cells[c];
+      if (cell === undefined || cell === '' || (cell.length <= MAX_FIELD_LENGTH && PLAIN_CELL.test(cell))) continue;
       for (const w of cellWarnings(cell, kinds[c] ?? 'other')) {
         problem(rec, 'warning', cell.slice(0, 200), `Column ${c + 1}: ${w.reason}.`);
       }
@@ -257,18 +245,6 @@ export function recordChecker(
   }
 
   return { check, problems, counts };
-}
-
-/** Two 32-bit FNV-1a style hashes of the UTF-16 code units, combined into 53 bits. */
-export function hash53(s: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
 }
 
 /**

@@ -21,6 +21,8 @@ export interface ImportJob {
   /** Field -> 0-based column; auto-mapped from the header when absent. */
   mapping?: ImportMapping;
   fieldTypes: Record<string, FieldType>;
+  /** Labels for the custom fields the import creates; the column's header when absent. */
+  fieldLabels: Record<string, string>;
   /** A list id, or a name (created when new). */
   list?: number | string;
   tags: string[];

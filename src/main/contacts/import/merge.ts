@@ -31,6 +31,8 @@ export interface MergeInput {
   /** Column names, for the labels of custom fields the import creates. */
   header: string[];
   fieldTypes: Record<string, FieldType>;
+  /** Labels typed for the custom fields the import creates (the column's header when absent). */
+  fieldLabels?: Record<string, string>;
   list?: number | string;
   tags: string[];
   basis?: string;
@@ -119,7 +121,7 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       // An erased address stays erased: its hash already suppresses it, so it is not written back in clear.
       suppressionsAdded = run(
         `INSERT INTO suppressions (key, address, reason, source, detail, import_id, at)
-         SELECT key, address, @reason, @source,
+         SELECT key, coalesce(address, key), @reason, @source,
                 coalesce(json_extract(detail, '$.unsubReason'), json_extract(detail, '$.cleanCampaignTitle')), @id, @now
          FROM temp.stage s
          WHERE NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.key = suppression_hash(s.key))
@@ -159,7 +161,7 @@ export function merge(db: Db, input: MergeInput): MergeResult {
       added = run(
         `INSERT INTO contacts (id, address, address_key, first_name, last_name, company, fields, consent_source,
                                consent_basis, consent_at, consent_detail, import_id, created_at, updated_at)
-         SELECT contact_id, address, key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
+         SELECT contact_id, coalesce(address, key), key, first_name, last_name, company, CASE WHEN fields IS NULL THEN NULL ELSE jsonb(fields) END,
                 'import', @basis, @now, detail, @id, @now, @now
          FROM temp.stage WHERE NOT existed AND suppressed <> 2 ORDER BY rec`,
         { ...p, basis: input.basis ?? null },
@@ -176,14 +178,21 @@ export function merge(db: Db, input: MergeInput): MergeResult {
     }
 
     trace('before counts');
-    const count = (where: string) => one(`SELECT count(*) FROM temp.stage WHERE ${where}`);
+    // One pass over the stage for the three counts (each pass over a million rows is ~80 ms of the write lock).
+    const staged = db
+      .prepare(
+        `SELECT coalesce(sum(existed AND changed), 0) AS updated, coalesce(sum(existed AND NOT changed), 0) AS unchanged,
+                coalesce(sum(suppressed <> 0), 0) AS suppressed
+         FROM temp.stage`,
+      )
+      .get() as { updated: number; unchanged: number; suppressed: number };
     const counts: MergeResult['counts'] = {
       records: input.readCounts.records,
       blank: input.readCounts.blank,
       added,
-      updated: input.kind === 'contacts' ? count('existed AND changed') : 0,
-      unchanged: input.kind === 'contacts' ? count('existed AND NOT changed') : 0,
-      suppressed: count('suppressed'),
+      updated: input.kind === 'contacts' ? staged.updated : 0,
+      unchanged: input.kind === 'contacts' ? staged.unchanged : 0,
+      suppressed: staged.suppressed,
       skipped: input.readCounts.skipped,
       declined: input.readCounts.declined,
       suppressionsAdded,
@@ -253,7 +262,7 @@ function createFields(db: Db, input: MergeInput, now: number): string[] {
   for (const [target, col] of Object.entries(input.mapping)) {
     if (!target.startsWith('field:')) continue;
     const key = target.slice('field:'.length);
-    const label = input.header[col]?.trim() || key;
+    const label = input.fieldLabels?.[key]?.trim() || input.header[col]?.trim() || key;
     if (insert.run(key, label, input.fieldTypes[key] ?? 'text', now).changes > 0) created.push(key);
   }
   return created;

@@ -95,6 +95,7 @@ export async function runImport(
       mapping,
       header: source.header,
       fieldTypes,
+      fieldLabels: job.fieldLabels ?? {},
       list: job.list,
       tags: job.tags,
       basis: job.basis,

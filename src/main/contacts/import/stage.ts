@@ -16,7 +16,7 @@ export function createStage(db: Db): void {
     CREATE TEMP TABLE stage (
       rec         INTEGER PRIMARY KEY,
       key         TEXT    NOT NULL,
-      address     TEXT    NOT NULL,
+      address     TEXT,             -- NULL when the same as the key (most rows: less to bind and write)
       first_name  TEXT    NOT NULL,
       last_name   TEXT    NOT NULL,
       company     TEXT    NOT NULL,
@@ -65,7 +65,7 @@ function push(params: unknown[], r: StagedRow, idBase: number): void {
   params.push(
     r.record,
     r.key,
-    r.address,
+    r.address === r.key ? null : r.address,
     r.firstName,
     r.lastName,
     r.company,

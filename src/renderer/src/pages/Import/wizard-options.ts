@@ -22,6 +22,7 @@ export function toImportOptions(
     ...(preview?.layout.delimiter ? { delimiter: preview.layout.delimiter } : {}),
     mapping,
     fieldTypes: Object.fromEntries(newFields.map((f) => [f.key, f.type])),
+    fieldLabels: Object.fromEntries(newFields.map((f) => [f.key, f.label])),
     dryRun,
   };
 }
