@@ -1,6 +1,7 @@
 import { Alert, Anchor, Badge, Button, Checkbox, Group, NativeSelect, Stack, Table, Text } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { CONTACT_PAGE_SIZES, type ContactFilter, type ContactRow } from '../../../../shared/domain/contacts.ts';
+import { CursorPager } from '../../components/CursorPager/CursorPager.tsx';
 import { call } from '../../lib/ipc.ts';
 import { useLoad } from '../../lib/use-load.ts';
 import { AddContactModal } from './AddContactModal.tsx';
@@ -160,35 +161,17 @@ export function ContactsTab() {
           }}
           w={140}
         />
-        <Group gap="xs">
-          <Button variant="default" size="xs" disabled={cursor === undefined} onClick={restart}>
-            First page
-          </Button>
-          <Button
-            variant="default"
-            size="xs"
-            disabled={!page.data?.previous}
-            onClick={() => {
-              setCursor(page.data?.previous ?? undefined);
-              setPageNo((n) => Math.max(1, n - 1));
-            }}
-            data-testid="contacts-previous"
-          >
-            Previous
-          </Button>
-          <Button
-            variant="default"
-            size="xs"
-            disabled={!page.data?.next}
-            onClick={() => {
-              setCursor(page.data?.next ?? undefined);
-              setPageNo((n) => n + 1);
-            }}
-            data-testid="contacts-next"
-          >
-            Next
-          </Button>
-        </Group>
+        <CursorPager
+          onFirstPage={cursor === undefined}
+          previous={page.data?.previous}
+          next={page.data?.next}
+          onFirst={restart}
+          onGo={(to, step) => {
+            setCursor(to);
+            setPageNo((n) => Math.max(1, n + step));
+          }}
+          testId="contacts"
+        />
       </Group>
       <ContactDrawer
         id={openId}

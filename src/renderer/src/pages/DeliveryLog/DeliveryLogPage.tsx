@@ -21,6 +21,7 @@ import {
   type LogRow,
   type LogSort,
 } from '../../../../shared/domain/delivery-log.ts';
+import { CursorPager } from '../../components/CursorPager/CursorPager.tsx';
 import { call, subscribe } from '../../lib/ipc.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { useLoad } from '../../lib/use-load.ts';
@@ -201,35 +202,17 @@ export function DeliveryLogPage() {
           allowDeselect={false}
           w={140}
         />
-        <Group gap="xs">
-          <Button variant="default" size="xs" disabled={onFirstPage} onClick={restart} data-testid="log-first">
-            First page
-          </Button>
-          <Button
-            variant="default"
-            size="xs"
-            disabled={!page.data?.previous}
-            onClick={() => {
-              setCursor(page.data?.previous ?? undefined);
-              setPageNo((n) => Math.max(1, n - 1));
-            }}
-            data-testid="log-previous"
-          >
-            Previous
-          </Button>
-          <Button
-            variant="default"
-            size="xs"
-            disabled={!page.data?.next}
-            onClick={() => {
-              setCursor(page.data?.next ?? undefined);
-              setPageNo((n) => n + 1);
-            }}
-            data-testid="log-next"
-          >
-            Next
-          </Button>
-        </Group>
+        <CursorPager
+          onFirstPage={onFirstPage}
+          previous={page.data?.previous}
+          next={page.data?.next}
+          onFirst={restart}
+          onGo={(to, step) => {
+            setCursor(to);
+            setPageNo((n) => Math.max(1, n + step));
+          }}
+          testId="log"
+        />
       </Group>
       <DeliveryDrawer
         id={openId}
