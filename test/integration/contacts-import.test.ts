@@ -699,3 +699,26 @@ describe('erasure', () => {
     expect(after.csv.toLowerCase()).not.toContain('bob@x.com');
   });
 });
+
+describe('international addresses and notes about the file', () => {
+  it('imports an international address with a warning that says what it needs, and keeps the reader notes in the report', async () => {
+    const f = file(
+      'intl.csv',
+      'Email,First Name\r\njörg@example.com,Jörg\r\nbob@müller.de,Bob\r\nann@example.com,Ann\r\n',
+    );
+    const r = await imp(f, { list: 'Newsletter' });
+    expect(r.added).toBe(3);
+    const warnings = r.problems.filter((p) => p.kind === 'warning');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatchObject({ record: 1, line: 2, value: 'jörg@example.com' });
+    expect(warnings[0]!.reason).toContain('SMTPUTF8');
+    expect(warnings[1]).toMatchObject({ record: 2, line: 3, value: 'bob@müller.de' });
+    expect(warnings[1]!.reason).toContain('xn--mller-kva.de');
+    expect(r.notes).toEqual([]);
+
+    // A Central European file read as Windows-1252: the reader's suggestion reaches the report, now and later.
+    const cz = await imp(path.resolve('test/fixtures/contacts/quirk-windows-1250.csv'), { list: 'Newsletter' });
+    expect(cz.notes.join(' ')).toMatch(/1250|Central European/);
+    expect(engine.imports.report(cz.importId!).report.notes).toEqual(cz.notes);
+  });
+});

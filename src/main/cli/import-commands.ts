@@ -141,6 +141,7 @@ function describe(r: ImportReport, where: string): string {
   return [
     `${head}${r.fileName} into ${where}: ${n(r.records)} records (${n(r.blank)} blank), ${n(r.added)} added, ${n(r.updated)} updated, ${n(r.unchanged)} unchanged, ${n(r.suppressed)} suppressed${declined}, ${n(r.skipped)} left out.`,
     `Read as ${r.encoding}${r.delimiter ? `, cells separated by ${JSON.stringify(r.delimiter)}` : ''}${r.recognised ? `, recognised as ${r.recognised}` : ''}.`,
+    ...r.notes.map((note) => `Note: ${note}`),
     ...problemLines(r),
   ].join('\n');
 }

@@ -250,6 +250,8 @@ export const importLayoutSchema = z.object({
   delimiter: z.string().nullable(),
   /** The provider file recognised from its header (mailchimp-subscribed, outlook, google, shopify, ...), if any. */
   recognised: z.string().nullable(),
+  /** What the reader noticed (an encoding guessed, a code page suggested, a sep= line, more addresses in a vCard); kept with an import. */
+  notes: z.array(z.string()).optional(),
 });
 export type ImportLayout = z.infer<typeof importLayoutSchema>;
 
@@ -307,6 +309,8 @@ export const importReportSchema = importCountsSchema.extend({
   problems: z.array(importProblemSchema),
   /** How many problems there were in all (the list may be cut for IPC). */
   problemCount: z.number(),
+  /** What the reader noticed about the file as a whole (an encoding guessed, a code page suggested, ...). */
+  notes: z.array(z.string()),
 });
 export type ImportReport = z.infer<typeof importReportSchema>;
 

@@ -185,6 +185,23 @@ export function recordChecker(
       return null;
     }
     for (const sentence of addr.normalised) problem(rec, 'normalised', raw, `${sentence} Imported as ${addr.address}.`);
+    // Imported, but the user should know: not every receiving server takes these.
+    if (addr.utf8Local) {
+      problem(
+        rec,
+        'warning',
+        raw,
+        'The part before the "@" has letters beyond A–Z: only mail servers that accept international addresses (SMTPUTF8) take it, so some deliveries may be refused.',
+      );
+    }
+    if (addr.idn) {
+      problem(
+        rec,
+        'warning',
+        raw,
+        `An international domain: mail to it is addressed to ${addr.key.slice(addr.key.lastIndexOf('@') + 1)}.`,
+      );
+    }
     for (const c of warned) {
       const cell = cells[c];
       if (cell === undefined || cell === '' || (cell.length <= MAX_FIELD_LENGTH && PLAIN_CELL.test(cell))) continue;

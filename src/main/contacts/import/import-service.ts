@@ -163,6 +163,7 @@ export class ImportService {
       mapping: JSON.parse(row.mapping),
       problems,
       problemCount: problems.length,
+      notes: layout.notes ?? [],
     };
     return { report, csv: problemsCsv(problems) };
   }

@@ -91,7 +91,7 @@ export async function runImport(
       fileName: job.fileName,
       fileSha256,
       fileSize: source.size,
-      layout: source.layout,
+      layout: { ...source.layout, notes: source.notes },
       mapping,
       header: source.header,
       fieldTypes,
@@ -123,6 +123,7 @@ export async function runImport(
       mapping,
       problems: checker.problems,
       problemCount: checker.problems.length,
+      notes: source.notes,
     };
   } catch (err) {
     if (err instanceof Cancelled) return null;

@@ -28,6 +28,15 @@ export function ReportView({ report }: { report: ImportReport }) {
           </Stack>
         ))}
       </SimpleGrid>
+      {report.notes.length > 0 && (
+        <Alert color="yellow" variant="light" title="About the file" data-testid="import-notes">
+          {report.notes.map((note) => (
+            <Text key={note} size="sm">
+              {note}
+            </Text>
+          ))}
+        </Alert>
+      )}
       <Group gap="xs">
         <Title order={5}>Rows to look at</Title>
       </Group>
