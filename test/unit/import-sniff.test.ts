@@ -7,12 +7,12 @@ import {
   checkEncodingName,
   decodeBuffer,
   detectEncoding,
-  ENCODING_CHOICES,
   trimIncompleteUtf8,
   Utf8Checker,
 } from '../../src/main/contacts/import/decode.ts';
 import { readAll } from '../../src/main/contacts/import/read-file.ts';
 import { fieldCounts, sniff } from '../../src/main/contacts/import/sniff.ts';
+import { ENCODING_CHOICES } from '../../src/shared/domain/contacts.ts';
 import { tempDir } from '../helpers/engine.ts';
 import { runPython } from '../helpers/python.ts';
 

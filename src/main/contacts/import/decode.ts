@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
+import { ENCODING_CHOICES } from '../../../shared/domain/contacts.ts';
 import { MailroomError } from '../../../shared/errors.ts';
 
 // How a contacts file's bytes become text. Rules (issue 14, measured in the research file):
@@ -9,19 +10,6 @@ import { MailroomError } from '../../../shared/errors.ts';
 // 0x80-0x9F into control characters (€ ’ Š Œ lost).
 
 /** The code pages the wizard offers, with names a non-technical user recognises. */
-export const ENCODING_CHOICES = [
-  { value: 'utf-8', label: 'UTF-8 (most programs today, Excel "CSV UTF-8", Google, Mailchimp)' },
-  { value: 'windows-1252', label: 'Western European (Windows-1252: English, French, German, Spanish…)' },
-  { value: 'windows-1250', label: 'Central European (Windows-1250: Polish, Czech, Hungarian…)' },
-  { value: 'windows-1251', label: 'Cyrillic (Windows-1251: Russian, Bulgarian, Ukrainian…)' },
-  { value: 'windows-1253', label: 'Greek (Windows-1253)' },
-  { value: 'windows-1254', label: 'Turkish (Windows-1254)' },
-  { value: 'windows-1257', label: 'Baltic (Windows-1257)' },
-  { value: 'iso-8859-15', label: 'Western European (ISO-8859-15, older Unix programs)' },
-  { value: 'macintosh', label: 'Western European (Mac OS Roman, old Mac programs)' },
-  { value: 'utf-16le', label: 'UTF-16 (Excel "Unicode Text")' },
-  { value: 'utf-16be', label: 'UTF-16 big-endian' },
-] as const;
 
 export type EncodingName = (typeof ENCODING_CHOICES)[number]['value'];
 

@@ -2,20 +2,7 @@ import type { ExistingMode, ImportCounts } from '../../../../shared/domain/conta
 
 // The words the import wizard uses, in one place.
 
-// The same choices as the reader's ENCODING_CHOICES (src/main/contacts/import/decode.ts).
-export const ENCODINGS = [
-  { value: 'utf-8', label: 'UTF-8 (most programs today, Excel “CSV UTF-8”, Google, Mailchimp)' },
-  { value: 'windows-1252', label: 'Western European (Windows: English, French, German, Spanish…)' },
-  { value: 'windows-1250', label: 'Central European (Windows: Polish, Czech, Hungarian…)' },
-  { value: 'windows-1251', label: 'Cyrillic (Windows: Russian, Bulgarian, Ukrainian…)' },
-  { value: 'windows-1253', label: 'Greek (Windows)' },
-  { value: 'windows-1254', label: 'Turkish (Windows)' },
-  { value: 'windows-1257', label: 'Baltic (Windows)' },
-  { value: 'iso-8859-15', label: 'Western European (ISO-8859-15, older Unix programs)' },
-  { value: 'macintosh', label: 'Western European (old Mac programs)' },
-  { value: 'utf-16le', label: 'UTF-16 (Excel “Unicode Text”)' },
-  { value: 'utf-16be', label: 'UTF-16 big-endian' },
-];
+export { ENCODING_CHOICES as ENCODINGS } from '../../../../shared/domain/contacts.ts';
 
 export const DELIMITERS = [
   { value: ',', label: 'Comma  ,' },
