@@ -78,5 +78,8 @@ export const DELIVERY_CATEGORIES = [
   'protocol',
   'content',
   'unknown',
+  // A campaign delivery left unsent because, by the time it was due, the address was on the
+  // do-not-send list, had unsubscribed from the campaign's lists, or the contact was erased.
+  'suppressed',
 ] as const;
 export type DeliveryCategory = (typeof DELIVERY_CATEGORIES)[number];

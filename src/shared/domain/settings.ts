@@ -295,6 +295,48 @@ export const SETTINGS = {
     'How long a finished message stays in the delivery log after its last delivery finished (at least 1 day); then it is deleted with every attempt.',
   ),
 
+  // --- Campaigns -----------------------------------------------------------------
+  'campaigns.postalAddress': def(
+    'string',
+    z.string().trim().max(300),
+    '',
+    'The postal address printed in every newsletter footer ({{ postal_address }}); the law (CAN-SPAM) and Gmail and Yahoo ask for one. A street address, PO box or registered mailbox.',
+  ),
+  'campaigns.unsubscribeUrl': def(
+    'string',
+    z
+      .string()
+      .trim()
+      .max(500)
+      .refine((v) => v === '' || /^https:\/\/[^\s/?#]+[^\s]*$/i.test(v), {
+        message: 'use an https:// address (your website or your provider), or leave it empty to unsubscribe by mail',
+      }),
+    '',
+    'Optional HTTPS address that records an unsubscribe (one-click, RFC 8058). The token is appended as ?token=... When empty, people unsubscribe by mail (mailto), which Mailroom reads from your mailbox.',
+  ),
+  'campaigns.bounceAddress': def(
+    'string',
+    z
+      .string()
+      .trim()
+      .max(254)
+      .refine((v) => v === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), {
+        message: 'use an email address such as bounces@yourshop.example, or leave it empty to use the From address',
+      }),
+    '',
+    "Envelope sender (Return-Path) of campaign mail: where late bounces and unsubscribe mails arrive. Empty: the campaign's From address.",
+  ),
+  'campaigns.scheduleGraceMinutes': def(
+    'integer',
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60),
+    60,
+    "When Mailroom was not running at a campaign's scheduled time, it still sends on start if it is at most this many minutes late; later than that it waits for you.",
+  ),
+
   // --- Desktop app ---------------------------------------------------------------
   'app.trayNoticeShown': def(
     'boolean',

@@ -7,6 +7,7 @@ import { sql as relayGuard } from './006_relay_guard.ts';
 import { sql as retention } from './007_retention.ts';
 import { sql as contacts } from './008_contacts.ts';
 import { sql as contactIndexes } from './009_contact_indexes.ts';
+import { sql as campaigns } from './010_campaigns.ts';
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '007_retention', sql: retention },
   { name: '008_contacts', sql: contacts },
   { name: '009_contact_indexes', sql: contactIndexes },
+  { name: '010_campaigns', sql: campaigns },
 ];
